@@ -1,0 +1,10 @@
+"""Simulation backends behind one entry point, ``simulate``."""
+from .colonization import LineageStatistics, NoduleSample, lineage_statistics, sample_nodules
+from .ode import SolverOptions
+from .result import SimulationResult
+from .single import describe_protocol, simulate
+
+__all__ = [
+    "LineageStatistics", "NoduleSample", "SimulationResult", "SolverOptions", "describe_protocol",
+    "lineage_statistics", "sample_nodules", "simulate",
+]

@@ -1,0 +1,128 @@
+"""Interventions as data: agents (antibodies, adjuvants) dosed at days, genotypes, cell injection.
+
+A ``Protocol`` says what is done to one animal; a model resolves it into bolus doses on its
+species and parameter edits (genotypes), which the simulators apply as timed events.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from ..errors import SpecError
+from ..units import parse_unit
+
+ROUTES = ("ip", "iv", "sc")
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Something that can be dosed: ``routes`` maps a route to the species that receives it."""
+
+    name: str
+    kind: str  # antibody, adjuvant
+    target: str
+    routes: Mapping[str, str]
+    dose_unit: str = "ug"
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "routes", MappingProxyType(dict(self.routes)))
+        parse_unit(self.dose_unit)
+
+
+@dataclass(frozen=True)
+class Genotype:
+    """A host genotype as parameter edits, e.g. Il6-/- sets host IL-6 production to zero."""
+
+    name: str
+    edits: Mapping[str, float]
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "edits", MappingProxyType(dict(self.edits)))
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """``amount`` of ``agent`` (in the agent's dose unit) on each of ``days`` by ``route``."""
+
+    agent: str
+    amount: float
+    days: tuple[float, ...]
+    route: str = "ip"
+
+    def __post_init__(self) -> None:
+        if not self.amount >= 0:
+            raise SpecError(f"treatment {self.agent}: dose must be >= 0, got {self.amount}")
+        if not self.days:
+            raise SpecError(f"treatment {self.agent}: give at least one day")
+        if self.route not in ROUTES:
+            raise SpecError(f"treatment {self.agent}: route {self.route!r} unknown; use one of {', '.join(ROUTES)}")
+
+    @classmethod
+    def parse(cls, text: str) -> "Treatment":
+        """Parse ``AGENT:DOSE[ug|mg][:ROUTE]@dDAY[,dDAY...]``, e.g. ``anti-pdl1:200ug@d7,d10``."""
+        match = _TREATMENT.fullmatch(text.strip())
+        if not match:
+            raise SpecError(
+                f"cannot read treatment {text!r}; write AGENT:DOSE[:ROUTE]@dDAY,dDAY "
+                f"e.g. anti-pdl1:200ug@d7,d10 or anti-il6r:2mg:iv@d0"
+            )
+        agent, amount, unit, route, days = match.groups()
+        factor = {"ug": 1.0, "mg": 1e3, "": 1.0}[unit or ""]
+        day_values = tuple(float(d.strip().lstrip("dD")) for d in days.split(","))
+        return cls(agent.lower(), float(amount) * factor, day_values, (route or "ip").lower())
+
+
+_TREATMENT = re.compile(
+    r"([A-Za-z0-9\-_]+):([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)(ug|mg)?(?::([A-Za-z]+))?"
+    r"@((?:[dD]?-?[0-9]*\.?[0-9]+\s*,\s*)*[dD]?-?[0-9]*\.?[0-9]+)"
+)
+
+
+@dataclass(frozen=True)
+class Injection:
+    """Cancer cells injected on ``day``; intrasplenic cells reach the liver via the portal vein."""
+
+    cells: float = 1e5
+    day: float = 0.0
+    route: str = "intrasplenic"
+
+    def __post_init__(self) -> None:
+        if not self.cells > 0:
+            raise SpecError(f"injection: cells must be > 0, got {self.cells}")
+        if self.route != "intrasplenic":
+            raise SpecError(f"injection route {self.route!r} is not modelled yet; use intrasplenic")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Everything done to one virtual animal, and how long it is followed."""
+
+    genotype: str = "wt"
+    treatments: tuple[Treatment, ...] = ()
+    injection: Injection = field(default_factory=Injection)
+    days: float = 28.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "treatments", tuple(self.treatments))
+        if not self.days > 0:
+            raise SpecError(f"protocol: days must be > 0, got {self.days}")
+        for t in self.treatments:
+            late = [d for d in t.days if d > self.days]
+            if late:
+                raise SpecError(f"treatment {t.agent}: day {late[0]:g} is after the end of follow-up (day {self.days:g})")
+
+
+@dataclass(frozen=True)
+class Dose:
+    """A bolus: add ``amount`` (already in the species' unit) to ``species`` at ``day``."""
+
+    day: float
+    species: str
+    amount: float
+    label: str = ""

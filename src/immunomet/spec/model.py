@@ -1,0 +1,150 @@
+"""Model = compartments + species + rules + processes + parameters + agents + genotypes.
+
+A model is immutable data. ``compile()`` checks every unit (raising an error that names the
+process or rule) and generates the numpy right-hand side used by every simulator.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Mapping
+
+from ..errors import SpecError, UnknownNameError
+from .interventions import Agent, Dose, Genotype, Protocol
+from .parameters import ParameterSet, _suggest
+from .processes import Process
+from .species import Compartment, Rule, Species
+
+
+@dataclass(frozen=True)
+class ColonisationSpec:
+    """Which species is the seeded cancer-cell population and which rules give its per-cell rates."""
+
+    species: str
+    birth_rule: str
+    death_rule: str
+    arrest_parameter: str  # fraction of injected cells that arrest in the liver
+    visible_parameter: str  # cells in a nodule visible to the eye
+    window_species: str = ""  # set to 1 at injection: the innate clearance window that then decays
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    description: str
+    compartments: tuple[Compartment, ...]
+    species: tuple[Species, ...]
+    rules: tuple[Rule, ...]
+    processes: tuple[Process, ...]
+    parameters: ParameterSet
+    agents: tuple[Agent, ...] = ()
+    genotypes: tuple[Genotype, ...] = ()
+    colonisation: ColonisationSpec | None = None
+    references: Mapping[str, str] = field(default_factory=dict)
+
+    # ---- lookup -------------------------------------------------------------------------
+    @cached_property
+    def species_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.species)
+
+    def species_by_name(self, name: str) -> Species:
+        for s in self.species:
+            if s.name == name:
+                return s
+        raise UnknownNameError(f"unknown species {name!r}{_suggest(name, dict.fromkeys(self.species_names))}")
+
+    def process(self, name: str) -> Process:
+        for p in self.processes:
+            if p.name == name:
+                return p
+        raise UnknownNameError(f"unknown process {name!r}")
+
+    def agent(self, name: str) -> Agent:
+        key = name.lower()
+        for a in self.agents:
+            if key == a.name or key in a.aliases:
+                return a
+        known = ", ".join(a.name for a in self.agents)
+        raise UnknownNameError(f"unknown agent {name!r}; known agents: {known}")
+
+    def genotype(self, name: str) -> Genotype:
+        key = name.lower()
+        for g in self.genotypes:
+            if key == g.name or key in g.aliases:
+                return g
+        known = ", ".join(g.name for g in self.genotypes)
+        raise UnknownNameError(f"unknown genotype {name!r}; known genotypes: {known}")
+
+    # ---- derived models ----------------------------------------------------------------------
+    def with_parameters(self, changes: Mapping[str, float] | None = None, **kwargs: float) -> "Model":
+        return replace(self, parameters=self.parameters.replace(changes, **kwargs))
+
+    def with_parameter_set(self, parameters: ParameterSet) -> "Model":
+        return replace(self, parameters=parameters)
+
+    # ---- identity -------------------------------------------------------------------------------
+    def structure_dict(self, with_values: bool = True) -> dict:
+        params = [[n, p.unit] + ([p.value] if with_values else []) for n, p in self.parameters.items()]
+        return {
+            "name": self.name,
+            "species": [[s.name, s.compartment, s.unit, s.initial] for s in self.species],
+            "rules": [[r.name, r.expression, r.unit] for r in self.rules],
+            "processes": [[p.name, p.rate, sorted(p.changes.items())] for p in self.processes],
+            "parameters": params,
+            "agents": [[a.name, sorted(a.routes.items())] for a in self.agents],
+            "genotypes": [[g.name, sorted(g.edits.items())] for g in self.genotypes],
+        }
+
+    @cached_property
+    def hash(self) -> str:
+        """A short content hash of structure and parameter values (provenance)."""
+        return _digest(self.structure_dict())
+
+    @cached_property
+    def structure_hash(self) -> str:
+        """Hash of everything but parameter values: models sharing it share compiled code."""
+        return _digest(self.structure_dict(with_values=False))
+
+    # ---- building ---------------------------------------------------------------------------
+    def compile(self):
+        """Check units and generate the right-hand side; cached per model object."""
+        return _compiled(self)
+
+    def resolve(self, protocol: Protocol) -> tuple[ParameterSet, list[Dose]]:
+        """Turn a protocol into this animal's parameters (genotype edits) and bolus doses."""
+        params = self.parameters.replace(self.genotype(protocol.genotype).edits)
+        doses: list[Dose] = []
+        col = self.colonisation
+        if col is not None:
+            arrested = protocol.injection.cells * params.value(col.arrest_parameter)
+            doses.append(Dose(protocol.injection.day, col.species, arrested, "cancer cells"))
+            if col.window_species:
+                doses.append(Dose(protocol.injection.day, col.window_species, 1.0, "seeding window"))
+        for t in protocol.treatments:
+            agent = self.agent(t.agent)
+            if t.route not in agent.routes:
+                raise SpecError(
+                    f"treatment {t.agent}: route {t.route!r} not available; use {', '.join(agent.routes)}"
+                )
+            for day in t.days:
+                doses.append(Dose(day, agent.routes[t.route], t.amount, agent.name))
+        return params, sorted(doses, key=lambda d: d.day)
+
+
+def _digest(obj: object) -> str:
+    blob = json.dumps(obj, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+_COMPILED: dict[str, object] = {}
+
+
+def _compiled(model: Model):
+    from .compile import CompiledModel
+
+    hit = _COMPILED.get(model.structure_hash)
+    if hit is None:
+        hit = _COMPILED[model.structure_hash] = CompiledModel(model)
+    return hit
