@@ -1,2 +1,18 @@
-"""immunomet: IL-6, dendritic cells, CD8 T cells and PD-L1 in colorectal liver metastasis."""
+"""immunomet: IL-6, dendritic cells, CD8 T cells and PD-L1 in colorectal liver metastasis.
+
+    >>> import immunomet as im
+    >>> model = im.load_model()
+    >>> result = im.simulate(model, im.Protocol("il6-ko", [im.Treatment.parse("anti-pdl1:200ug@d7,d10")]))
+    >>> print(result)
+"""
 __version__ = "0.1.0"
+
+from .errors import DataError, ImmunometError, SolverError, SpecError, UnitError, UnknownNameError  # noqa: E402
+from .models import load_model  # noqa: E402
+from .simulate import SimulationResult, SolverOptions, simulate  # noqa: E402
+from .spec import Injection, Model, Protocol, Treatment  # noqa: E402
+
+__all__ = [
+    "DataError", "ImmunometError", "Injection", "Model", "Protocol", "SimulationResult", "SolverError",
+    "SolverOptions", "SpecError", "Treatment", "UnitError", "UnknownNameError", "load_model", "simulate",
+]

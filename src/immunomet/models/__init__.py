@@ -1,0 +1,16 @@
+"""Named models. Variants are parameter sets or edits of these, never copied files."""
+from ..errors import UnknownNameError
+from .mouse import mouse_model
+
+MODELS = {"mouse": mouse_model}
+
+
+def load_model(name: str = "mouse"):
+    """The named model (``"mouse"``: the default Toyoshima 2019 mouse model)."""
+    try:
+        return MODELS[name]()
+    except KeyError:
+        raise UnknownNameError(f"unknown model {name!r}; available: {', '.join(MODELS)}") from None
+
+
+__all__ = ["MODELS", "load_model", "mouse_model"]

@@ -61,14 +61,16 @@ RULES = (
     # occupancies
     Rule("cd8_depletion_rate", "k_depletion * occ_acd8", "1/day", "extra death of CD8 T cells from anti-CD8"),
     # tumour per-cell rates (used by the colonisation engine)
-    Rule("tumour_birth_per_cell", "r_tumour * K_tumour / (K_tumour + cancer_cells)", "1/day",
-         "division rate of a cancer cell, slowed by crowding"),
+    Rule("tumour_birth_per_cell", "r_tumour", "1/day", "division rate of a cancer cell"),
+    Rule("crowding_death_per_cell", "r_tumour * cancer_cells / K_tumour", "1/day",
+         "extra death as the liver fills (makes net growth logistic)"),
     Rule("cd8_kill_per_cell", "kill_max * ratio_kill ** l_kill / (s_kill + ratio_kill ** l_kill)", "1/day",
          "death rate of a cancer cell from CD8 killing (de Pillis ratio-dependent form)"),
     Rule("ratio_kill", "cd8_effector * mhc1 * (1 - pd1_suppression) / (cancer_cells + cancer_floor)", "1",
          "functional effectors per cancer cell (MHC-I scaled, PD-1 suppressed)"),
     Rule("innate_kill_per_cell", "k_innate * seeding_window", "1/day", "innate clearance of newly arrested cells"),
-    Rule("tumour_death_per_cell", "d_tumour + innate_kill_per_cell + cd8_kill_per_cell", "1/day",
+    Rule("tumour_death_per_cell", "d_tumour + crowding_death_per_cell + innate_kill_per_cell + cd8_kill_per_cell",
+         "1/day",
          "total death rate of a cancer cell"),
     # readout helpers
     Rule("cd8_total", "cd8_naive + cd8_primed + cd8_effector + cd8_exhausted + cd8_memory + cd8_bystander",
@@ -81,8 +83,10 @@ _DC_CYTOKINE = "dc_cytokine_capacity"
 PROCESSES = (
     # --- cancer cells in the liver ---
     Process("tumour_proliferation", "tumour_birth_per_cell * cancer_cells", {"cancer_cells": 1},
-            "cancer cells divide (logistic-like crowding)"),
+            "cancer cells divide"),
     Process("tumour_basal_death", "d_tumour * cancer_cells", {"cancer_cells": -1}, "spontaneous death"),
+    Process("tumour_crowding_death", "crowding_death_per_cell * cancer_cells", {"cancer_cells": -1},
+            "death from crowding: net growth r(1 - N/K) - d, logistic"),
     Process("innate_clearance", "innate_kill_per_cell * cancer_cells", {"cancer_cells": -1},
             "Kupffer/NK clearance of newly arrested cells"),
     Process("cd8_killing", "cd8_kill_per_cell * cancer_cells", {"cancer_cells": -1},

@@ -77,7 +77,20 @@ def _provenance(model: Model, params, protocol: Protocol, seed, options: SolverO
         "protocol_text": describe_protocol(protocol),
         "solver": asdict(options),
         "parameters": params.values(),
+        "agent_keys": _agent_concentration_rules(model, protocol),
     }
+
+
+def _agent_concentration_rules(model: Model, protocol: Protocol) -> dict[str, str]:
+    """For plotting: the plasma-concentration rule of each dosed agent, where the model has one."""
+    rule_names = {r.name for r in model.rules}
+    out = {}
+    for t in protocol.treatments:
+        plasma = model.agent(t.agent).routes.get("iv", "")
+        candidate = plasma.replace("_plasma", "_conc_plasma")
+        if candidate in rule_names:
+            out[t.agent] = candidate
+    return out
 
 
 def describe_protocol(protocol: Protocol) -> str:

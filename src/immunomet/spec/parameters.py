@@ -73,6 +73,9 @@ class ParameterSet(Mapping[str, Parameter]):
     def value(self, name: str) -> float:
         return self[name].value
 
+    def values_objects(self) -> list[Parameter]:
+        return list(self._items.values())
+
     def values(self) -> dict[str, float]:  # type: ignore[override]
         return {name: p.value for name, p in self._items.items()}
 

@@ -1,0 +1,44 @@
+"""``immunomet`` command: dispatches to subcommands; turns every user error into one line."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import ImmunometError
+from . import model_cmd, simulate_cmd
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"immunomet: error: {message} (see '{self.prog} --help')\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="immunomet", description=__doc__)
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"immunomet {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    simulate_cmd.register(sub)
+    model_cmd.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ImmunometError as exc:
+        sys.stderr.write(f"immunomet: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("immunomet: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
