@@ -19,10 +19,33 @@ class SolverOptions:
     atol_cells: float = 1e-4
     output_step: float = 0.25
     rate_step: float = 0.02
+    max_rhs_evaluations: int = 200_000
 
     def __post_init__(self) -> None:
         if self.method not in ("LSODA", "BDF", "Radau", "RK45", "DOP853"):
             raise ValueError(f"solver method {self.method!r} unknown; use LSODA, BDF or Radau")
+
+
+class _Abort(Exception):
+    """Raised inside the right-hand side to stop a solver that would hang or diverge."""
+
+
+class _GuardedRhs:
+    """Counts evaluations and rejects non-finite states, so LSODA cannot hang on a blow-up."""
+
+    def __init__(self, rhs, budget: int):
+        self.rhs, self.budget, self.calls, self.last_finite_t = rhs, budget, 0, -np.inf
+
+    def __call__(self, t, y, p):
+        self.calls += 1
+        if self.calls > self.budget:
+            raise _Abort(f"more than {self.budget} right-hand-side evaluations")
+        with np.errstate(over="ignore", invalid="ignore"):
+            dy = self.rhs(t, y, p)
+        if not (np.all(np.isfinite(y)) and np.all(np.isfinite(dy))):
+            raise _Abort(f"state became non-finite at day {t:.4g}")
+        self.last_finite_t = max(self.last_finite_t, t)
+        return dy
 
 
 @dataclass
@@ -49,20 +72,39 @@ def integrate(compiled, p: np.ndarray, doses: list[Dose], days: float, options: 
     grid_y = np.full((len(y), len(grid_t)), np.nan)
     stops = sorted({t0, days, *(d.day for d in doses if d.day <= days)})
     status, message = "success", ""
+    rhs = _GuardedRhs(compiled.rhs, options.max_rhs_evaluations)
     for start, end in zip(stops[:-1], stops[1:]):
         y = _apply_doses(compiled, y, doses, start)
         last = end == stops[-1]
         in_out = (out_t >= start) & ((out_t < end) | (last & (out_t <= end)))
         in_grid = (grid_t >= start) & ((grid_t < end) | (last & (grid_t <= end)))
-        sol = solve_ivp(compiled.rhs, (start, end), y, method=options.method, args=(p,),
-                        rtol=options.rtol, atol=atol, dense_output=True)
-        if not sol.success:
-            status, message = "failed", f"day {start:g}-{end:g}: {sol.message}"
-            break
+        rhs.last_finite_t = start
+        sol, error = _solve(rhs, start, end, y, p, options, atol)
+        if error:
+            status, message = "failed", f"day {start:g}-{end:g}: {error}"
+            end = start + 0.99 * (rhs.last_finite_t - start)  # keep what was reached before failing
+            rhs.calls = 0
+            sol, error = _solve(rhs, start, end, y, p, options, atol) if end > start else (None, "")
+            if sol is None or error:
+                break
+            in_out &= out_t <= end
+            in_grid &= grid_t <= end
         out_y[:, in_out] = sol.sol(out_t[in_out])
         grid_y[:, in_grid] = sol.sol(grid_t[in_grid])
+        if status == "failed":
+            break
         y = sol.y[:, -1]
     return Trajectory(out_t, out_y, grid_t, grid_y, status, message)
+
+
+def _solve(rhs, start, end, y, p, options, atol):
+    """One segment; returns (solution, "") or (None, reason)."""
+    try:
+        sol = solve_ivp(rhs, (start, end), y, method=options.method, args=(p,),
+                        rtol=options.rtol, atol=atol, dense_output=True)
+    except _Abort as exc:
+        return None, str(exc)
+    return (sol, "") if sol.success else (None, sol.message)
 
 
 def _grid(t0: float, days: float, step: float) -> np.ndarray:

@@ -1,0 +1,54 @@
+"""The CLI as a user runs it: a subprocess, files on disk, one-line errors."""
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "immunomet", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_simulate_writes_parquet_png_and_prints_a_summary(tmp_path):
+    out = tmp_path / "ko"
+    proc = run("simulate", "--genotype", "il6-ko", "--treat", "anti-pdl1:200ug@d7,d10", "--days", "30",
+               "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    for label in ("visible liver nodules", "cancer cells in the liver", "effector CD8", "PD-L1", "serum IL-6"):
+        assert label in proc.stdout
+    table = pd.read_parquet(out / "trajectories.parquet")
+    assert table["day"].max() == 30.0
+    assert (out / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["protocol"]["genotype"] == "il6-ko"
+    assert prov["protocol"]["treatments"][0]["days"] == [7.0, 10.0]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["simulate", "--genotype", "il6-ki"], "unknown genotype 'il6-ki'"),
+    (["simulate", "--treat", "anti-ctla4:200ug@d7"], "unknown agent 'anti-ctla4'"),
+    (["simulate", "--treat", "anti-pdl1:lots@d7"], "cannot read treatment"),
+    (["simulate", "--treat", "anti-pdl1:200ug@d50", "--days", "40"], "after the end of follow-up"),
+    (["simulate", "--days", "-3"], "must be > 0"),
+    (["simulate", "--set", "kill_max=99"], "prior range"),
+    (["simulate", "--set", "no_such=1"], "unknown parameter 'no_such'"),
+    (["simulate", "--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_input_gets_one_clear_line_and_nonzero_exit(args, fragment):
+    proc = run(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert fragment in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_model_show_prints_processes_and_sourced_parameters():
+    proc = run("model", "show")
+    assert proc.returncode == 0
+    assert "cd8_killing: cancer_cells -> 0" in proc.stdout
+    assert "de Pillis" in proc.stdout and "assumed:" in proc.stdout
+    lint = run("model", "lint")
+    assert lint.returncode == 0 and "0 error(s)" in lint.stdout
