@@ -18,15 +18,16 @@ class AntibodyDef:
     target: str
     description: str
     aliases: tuple[str, ...] = ()
+    blocks: str = ""  # what binding does, for its occupancy rule; empty: no target (isotype)
 
 
 ANTIBODIES = (
-    AntibodyDef("acd8", "anti-cd8", "CD8", "depleting anti-CD8 (e.g. clone 2.43 / YTS169)", ("acd8", "anti-cd8a")),
-    AntibodyDef("aifnar", "anti-ifnar1", "IFNAR1", "anti-IFNAR1 (e.g. MAR1-5A3)", ("aifnar1", "anti-ifnar")),
-    AntibodyDef("ail12", "anti-il12", "IL-12", "anti-IL-12 p40 (e.g. C17.8)", ("ail12", "anti-il-12")),
-    AntibodyDef("apdl1", "anti-pdl1", "PD-L1", "anti-PD-L1 (e.g. 10F.9G2)", ("apdl1", "anti-pd-l1")),
-    AntibodyDef("ail6r", "anti-il6r", "IL-6R", "anti-IL-6 receptor (e.g. MR16-1)", ("ail6r", "anti-il-6r")),
-    AntibodyDef("ail6", "anti-il6", "IL-6", "neutralising anti-IL-6 (e.g. MP5-20F3)", ("ail6", "anti-il-6")),
+    AntibodyDef("acd8", "anti-cd8", "CD8", "depleting anti-CD8 (e.g. clone 2.43 / YTS169)", ("acd8", "anti-cd8a"), "anti-CD8 bound to CD8 T cells"),
+    AntibodyDef("aifnar", "anti-ifnar1", "IFNAR1", "anti-IFNAR1 (e.g. MAR1-5A3)", ("aifnar1", "anti-ifnar"), "IFNAR1 blocked"),
+    AntibodyDef("ail12", "anti-il12", "IL-12", "anti-IL-12 p40 (e.g. C17.8)", ("ail12", "anti-il-12"), "IL-12 neutralised"),
+    AntibodyDef("apdl1", "anti-pdl1", "PD-L1", "anti-PD-L1 (e.g. 10F.9G2)", ("apdl1", "anti-pd-l1"), "PD-L1 blocked"),
+    AntibodyDef("ail6r", "anti-il6r", "IL-6R", "anti-IL-6 receptor (e.g. MR16-1)", ("ail6r", "anti-il-6r"), "IL-6R blocked"),
+    AntibodyDef("ail6", "anti-il6", "IL-6", "neutralising anti-IL-6 (e.g. MP5-20F3)", ("ail6", "anti-il-6"), "IL-6 neutralised"),
     AntibodyDef("iso", "isotype", "none", "isotype control IgG (PK only, no target)", ("isotype-control", "igg")),
 )
 
@@ -56,13 +57,10 @@ def antibody_parts(ab: AntibodyDef) -> tuple[list[Species], list[Rule], list[Pro
         Process(f"{k}_redistribution", f"Q_igg * body_weight / V_periph * {per}", {per: -1, cen: 1},
                 f"{ab.agent}: peripheral tissue back to plasma"),
     ]
+    if ab.blocks:  # fraction of target bound in the liver: C / (C + Kd)
+        rules.append(Rule(f"occ_{k}", f"occupancy({k}_conc_tissue, Kd_{k})", "1", ab.blocks))
     agent = Agent(ab.agent, "antibody", ab.target, {"ip": dep, "iv": cen}, "ug", ab.description, ab.aliases)
     return species, rules, processes, agent
-
-
-def occupancy_rule(ab_key: str, name: str, description: str) -> Rule:
-    """Fraction of target bound in the liver: C / (C + Kd), C the interstitial concentration."""
-    return Rule(name, f"occupancy({ab_key}_conc_tissue, Kd_{ab_key})", "1", description)
 
 
 def adjuvant_parts() -> tuple[list[Species], list[Rule], list[Process], Agent]:

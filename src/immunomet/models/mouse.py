@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..spec import ColonisationSpec, Compartment, Genotype, Model, Process, Rule, Species
-from .antibodies import ANTIBODIES, adjuvant_parts, antibody_parts, occupancy_rule
+from .antibodies import ANTIBODIES, adjuvant_parts, antibody_parts
 from .parameter_table import load_parameter_table
 
 COMPARTMENTS = (
@@ -164,16 +164,6 @@ GENOTYPES = (
              ("il6-/-", "il6ko", "ko")),
 )
 
-_OCCUPANCY_RULES = {
-    "acd8": ("occ_acd8", "anti-CD8 bound to CD8 T cells"),
-    "aifnar": ("occ_aifnar", "IFNAR1 blocked"),
-    "ail12": ("occ_ail12", "IL-12 neutralised"),
-    "apdl1": ("occ_apdl1", "PD-L1 blocked"),
-    "ail6r": ("occ_ail6r", "IL-6R blocked"),
-    "ail6": ("occ_ail6", "IL-6 neutralised"),
-}
-
-
 @lru_cache(maxsize=1)
 def mouse_model() -> Model:
     """The default Il6/DC/CD8/PD-L1 liver-metastasis model of a BALB/c mouse with CT26."""
@@ -184,8 +174,6 @@ def mouse_model() -> Model:
         rules += r
         processes += p
         agents.append(a)
-        if ab.key in _OCCUPANCY_RULES:
-            rules.append(occupancy_rule(ab.key, *_OCCUPANCY_RULES[ab.key]))
     s, r, p, a = adjuvant_parts()
     species, rules, processes = species + s, rules + r, processes + p
     agents.append(a)

@@ -31,7 +31,7 @@ def plot_result(result, path: str | Path | None = None):
     days = result.days
     for ax, (title, series, scale, unit) in zip(axes.flat, _PANELS):
         for name, label in series if series is not None else _antibody_series(result):
-            values = _column(result, name)
+            values = result.series(name).to_numpy(dtype=float)
             if scale == "log":
                 values = np.where(values > 0, values, np.nan)
             ax.plot(days, values, label=label, lw=1.8)
@@ -53,11 +53,6 @@ def plot_result(result, path: str | Path | None = None):
         fig.savefig(path, dpi=110)
         plt.close(fig)
     return fig
-
-
-def _column(result, name: str) -> np.ndarray:
-    table = result.species if name in result.species else result.observables
-    return table[name].to_numpy(dtype=float)
 
 
 def _antibody_series(result) -> list[tuple[str, str]]:

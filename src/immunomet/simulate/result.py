@@ -47,9 +47,12 @@ class SimulationResult:
     def days(self) -> np.ndarray:
         return self.species.index.to_numpy()
 
+    def series(self, name: str) -> pd.Series:
+        """The trajectory of a species or observable, by name."""
+        return self.species[name] if name in self.species else self.observables[name]
+
     def final(self, name: str) -> float:
-        table = self.species if name in self.species else self.observables
-        return float(table[name].iloc[-1])
+        return float(self.series(name).iloc[-1])
 
     def summary(self) -> dict[str, float]:
         nod = self.nodules

@@ -62,20 +62,10 @@ class Model:
         raise UnknownNameError(f"unknown process {name!r}")
 
     def agent(self, name: str) -> Agent:
-        key = name.lower()
-        for a in self.agents:
-            if key == a.name or key in a.aliases:
-                return a
-        known = ", ".join(a.name for a in self.agents)
-        raise UnknownNameError(f"unknown agent {name!r}; known agents: {known}")
+        return _by_name_or_alias(self.agents, name, "agent")
 
     def genotype(self, name: str) -> Genotype:
-        key = name.lower()
-        for g in self.genotypes:
-            if key == g.name or key in g.aliases:
-                return g
-        known = ", ".join(g.name for g in self.genotypes)
-        raise UnknownNameError(f"unknown genotype {name!r}; known genotypes: {known}")
+        return _by_name_or_alias(self.genotypes, name, "genotype")
 
     # ---- derived models ----------------------------------------------------------------------
     def with_parameters(self, changes: Mapping[str, float] | None = None, **kwargs: float) -> "Model":
@@ -131,6 +121,15 @@ class Model:
             for day in t.days:
                 doses.append(Dose(day, agent.routes[t.route], t.amount, agent.name))
         return params, sorted(doses, key=lambda d: d.day)
+
+
+def _by_name_or_alias(items, name: str, kind: str):
+    key = name.lower()
+    for item in items:
+        if key == item.name or key in item.aliases:
+            return item
+    known = ", ".join(item.name for item in items)
+    raise UnknownNameError(f"unknown {kind} {name!r}; known {kind}s: {known}")
 
 
 def _digest(obj: object) -> str:
