@@ -54,3 +54,25 @@ def test_anti_pdl1_occupancy_rises_after_a_dose_and_decays(mouse):
     assert occ.loc[60.0] < 0.5 * occ.loc[8.0]
     after = occ[occ.index >= 9.0].to_numpy()
     assert np.all(np.diff(after) <= 1e-12)
+
+
+def test_interventions_combine_and_act_on_their_targets(mouse):
+    combo = Protocol("wt", (Treatment("anti-il6r", 2000.0, (0.0,), "iv"), Treatment("anti-pdl1", 200.0, (7.0, 10.0)),
+                            Treatment("poly-ic", 50.0, (7.0,))), days=14)
+    result = simulate(mouse, combo)
+    plain = simulate(mouse, Protocol("wt", days=14))
+    obs = result.observables
+    assert obs["occ_ail6r"].loc[1.0] > 0.9 and obs["occ_apdl1"].loc[8.0] > 0.9
+    # IL-6R blockade removes the IL-6 signal in DCs, so more of them mature
+    assert obs["il6_signal"].loc[5.0] < 0.1 * plain.observables["il6_signal"].loc[5.0]
+    assert result.species["dc_mature"].loc[5.0] > plain.species["dc_mature"].loc[5.0]
+
+
+def test_adjuvant_induces_ifn_everywhere_but_il6_only_in_wild_type(mouse):
+    dose = (Treatment("poly-ic", 50.0, (5.0,)),)
+    wt, ko = (simulate(mouse, Protocol(g, dose, days=8)) for g in ("wt", "il6-ko"))
+    wt0, ko0 = (simulate(mouse, Protocol(g, days=8)) for g in ("wt", "il6-ko"))
+    assert wt.species["ifn"].loc[5.25] > 3 * wt0.species["ifn"].loc[5.25]
+    assert ko.species["ifn"].loc[5.25] > 3 * ko0.species["ifn"].loc[5.25]
+    assert wt.species["il6"].loc[5.25] > 2 * wt0.species["il6"].loc[5.25]
+    assert ko.species["il6"].loc[5.25] < 0.01 * wt.species["il6"].loc[5.25]

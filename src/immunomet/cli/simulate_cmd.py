@@ -23,7 +23,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed of this mouse (default 0)")
     p.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                    help="change a model parameter for this run (must stay within its prior)")
-    p.add_argument("--method", default="LSODA", choices=["LSODA", "BDF", "Radau"], help="scipy solver")
+    p.add_argument("--method", default="BDF", choices=["BDF", "LSODA", "Radau"], help="scipy solver (default BDF)")
     p.add_argument("--out", type=Path, default=None, help="folder for trajectories.parquet, nodules.parquet, "
                    "provenance.json and trajectories.png")
     p.set_defaults(handler=run)
