@@ -33,10 +33,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model()
     if args.set:
         model = model.with_parameters(dict(_parse_assignment(a) for a in args.set))
-    model.genotype(args.genotype)  # fail early with the list of genotypes
     treatments = tuple(Treatment.parse(t) for t in args.treat)
-    for t in treatments:
-        model.agent(t.agent)
     protocol = Protocol(args.genotype.lower(), treatments, Injection(cells=args.cells), days=args.days)
     result = simulate(model, protocol, seed=args.seed, options=SolverOptions(method=args.method))
     print(result)

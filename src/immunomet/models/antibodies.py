@@ -59,7 +59,8 @@ def antibody_parts(ab: AntibodyDef) -> tuple[list[Species], list[Rule], list[Pro
     ]
     if ab.blocks:  # fraction of target bound in the liver: C / (C + Kd)
         rules.append(Rule(f"occ_{k}", f"occupancy({k}_conc_tissue, Kd_{k})", "1", ab.blocks))
-    agent = Agent(ab.agent, "antibody", ab.target, {"ip": dep, "iv": cen}, "ug", ab.description, ab.aliases)
+    agent = Agent(ab.agent, "antibody", ab.target, {"ip": dep, "iv": cen}, "ug", ab.description, ab.aliases,
+                  f"{k}_conc_plasma")
     return species, rules, processes, agent
 
 

@@ -11,7 +11,6 @@ import pandas as pd
 from .. import __version__
 from ..random import animal_rng
 from ..spec import Model, Protocol
-from ..units import parse_unit
 from .colonization import lineage_statistics, sample_nodules
 from .ode import SolverOptions, integrate
 from .result import SimulationResult
@@ -29,8 +28,7 @@ def simulate(model: Model, protocol: Protocol | None = None, *, seed: int | np.r
     compiled = model.compile()
     params, doses = model.resolve(protocol)
     p = compiled.parameter_vector(params)
-    cells = np.array([parse_unit(s.unit).dims == parse_unit("cell").dims for s in model.species])
-    traj = integrate(compiled, p, doses, protocol.days, options, cells)
+    traj = integrate(compiled, p, doses, protocol.days, options, compiled.cell_species)
     species = pd.DataFrame(traj.out_states.T, index=pd.Index(traj.out_times, name="day"),
                            columns=list(compiled.species_names))
     rules = compiled.rules(traj.out_times, traj.out_states, p[:, None])
@@ -83,14 +81,8 @@ def _provenance(model: Model, params, protocol: Protocol, seed, options: SolverO
 
 def _agent_concentration_rules(model: Model, protocol: Protocol) -> dict[str, str]:
     """For plotting: the plasma-concentration rule of each dosed agent, where the model has one."""
-    rule_names = {r.name for r in model.rules}
-    out = {}
-    for t in protocol.treatments:
-        plasma = model.agent(t.agent).routes.get("iv", "")
-        candidate = plasma.replace("_plasma", "_conc_plasma")
-        if candidate in rule_names:
-            out[t.agent] = candidate
-    return out
+    agents = (model.agent(t.agent) for t in protocol.treatments)
+    return {a.name: a.concentration for a in agents if a.concentration}
 
 
 def describe_protocol(protocol: Protocol) -> str:

@@ -47,6 +47,8 @@ class CompiledModel:
         self.rule_units = {r.name: r.unit for r in model.rules}
         self.checked_rules, self.checked_processes = _check_units(model, self.rule_names)
         self._initial = [s.initial for s in model.species]
+        cell = parse_unit("cell")
+        self.cell_species = np.array([parse_unit(s.unit).same_dimension(cell) for s in model.species])
         self.source = _generate_source(self)
         namespace: dict = {"np": np, "_hill": _hill, "_occupancy": _occupancy}
         exec(compile(self.source, f"<immunomet {model.name}>", "exec"), namespace)

@@ -27,6 +27,7 @@ class Agent:
     dose_unit: str = "ug"
     description: str = ""
     aliases: tuple[str, ...] = ()
+    concentration: str = ""  # rule giving its plasma concentration, if the model has one
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "routes", MappingProxyType(dict(self.routes)))
