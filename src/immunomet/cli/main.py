@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..errors import ImmunometError
-from . import model_cmd, simulate_cmd
+from . import model_cmd, simulate_cmd, study_cmd
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     simulate_cmd.register(sub)
     model_cmd.register(sub)
+    study_cmd.register(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ from ..errors import SpecError
 from ..models import load_model
 from ..simulate import SolverOptions, simulate
 from ..spec import Injection, Protocol, Treatment
+from ._args import nonnegative_int as _nonnegative_int, positive_float as _positive_float
 
 EXAMPLE = "immunomet simulate --genotype il6-ko --treat anti-pdl1:200ug@d7,d10 --days 40 --out runs/ko-pdl1"
 
@@ -52,23 +53,3 @@ def _parse_assignment(text: str) -> tuple[str, float]:
         return name.strip(), float(value)
     except ValueError:
         raise SpecError(f"--set {text!r}: write PARAM=VALUE, e.g. --set kill_max=4") from None
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return value
-
-
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
-    return value

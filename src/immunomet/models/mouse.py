@@ -78,6 +78,29 @@ RULES = (
     Rule("tumour_burden", "cancer_cells", "cell", "cancer cells in the liver"),
 )
 
+# What the lab measures, as rules on the state (fractions; readouts report them as %).
+READOUT_RULES = (
+    Rule("liver_weight", "liver_weight_base + cancer_cells * tumour_cell_mass", "g", "liver weight with tumour"),
+    Rule("tumour_area_fraction", "cancer_cells * tumour_cell_mass / liver_weight", "1",
+         "tumour share of a liver section's area (Delesse: area fraction = volume fraction)"),
+    Rule("tumour_volume", "cancer_cells / tumour_cell_density", "uL", "volume of a local (s.c./i.d.) tumour, mm3"),
+    Rule("cd8_foci", "cd8_effector + cd8_exhausted + cd8_memory + foci_resident_fraction * cd8_bystander", "cell",
+         "CD8 T cells in the dissected foci"),
+    Rule("cd45_foci", "cd8_foci + dc_immature + dc_mature + cd45_other_foci", "cell", "CD45+ cells in the foci"),
+    Rule("cd8_of_cd45", "cd8_foci / cd45_foci", "1", "CD8+ share of CD45+ cells in the foci"),
+    Rule("dc_of_cd45", "(dc_immature + dc_mature) / cd45_foci", "1", "CD11c+ share of CD45+ cells in the foci"),
+    Rule("perforin_of_cd8", "(cd8_effector + f_cytotoxic_resident * foci_resident_fraction * cd8_bystander)"
+         " / cd8_foci", "1", "perforin+ share of CD8 in the foci"),
+    Rule("gzmb_of_cd8", "(cd8_effector + f_gzmb_exhausted * cd8_exhausted + f_cytotoxic_resident"
+         " * foci_resident_fraction * cd8_bystander) / cd8_foci", "1", "granzyme B+ share of CD8 in the foci"),
+    Rule("em_of_cd8", "cd8_memory / cd8_foci", "1", "effector-memory (CD44+ CD62L-) share of CD8 in the foci"),
+    Rule("mhc2hi_of_dc", "dc_mature / (dc_immature + dc_mature)", "1", "MHC-II-high share of CD11c+ cells"),
+    Rule("il12_of_dc", "f_dc_il12_positive * mhc2hi_of_dc * dc_cytokine_capacity", "1",
+         "IL-12+ share of CD11c+ cells (fewer under IL-6)"),
+    Rule("ifn_of_dc", "f_dc_ifn_positive * mhc2hi_of_dc * dc_cytokine_capacity", "1",
+         "IFN-alpha/beta+ share of CD11c+ cells (fewer under IL-6)"),
+)
+
 _DC_CYTOKINE = "dc_cytokine_capacity"
 
 PROCESSES = (
@@ -164,10 +187,19 @@ GENOTYPES = (
              ("il6-/-", "il6ko", "ko")),
 )
 
+# Properties of the injected cell line a study may override (e.g. an engineered CT26).
+CELL_LINE_PROPERTIES = {
+    "il6_secretion": "p_il6_tumour",
+    "pdl1_baseline": "pdl1_base",
+    "mhc1_baseline": "mhc1_base",
+    "growth_rate": "r_tumour",
+}
+
+
 @lru_cache(maxsize=1)
 def mouse_model() -> Model:
     """The default Il6/DC/CD8/PD-L1 liver-metastasis model of a BALB/c mouse with CT26."""
-    species, rules, processes, agents = list(SPECIES), list(RULES), list(PROCESSES), []
+    species, rules, processes, agents = list(SPECIES), list(RULES + READOUT_RULES), list(PROCESSES), []
     for ab in ANTIBODIES:
         s, r, p, a = antibody_parts(ab)
         species += s
@@ -188,5 +220,7 @@ def mouse_model() -> Model:
         agents=tuple(agents),
         genotypes=GENOTYPES,
         colonisation=ColonisationSpec("cancer_cells", "tumour_birth_per_cell", "tumour_death_per_cell",
-                                      "f_liver_arrest", "nodule_visible_cells", "seeding_window"),
+                                      "f_liver_arrest", "nodule_visible_cells", "seeding_window",
+                                      local_take_parameter="f_take_local"),
+        cell_line_properties=CELL_LINE_PROPERTIES,
     )

@@ -8,7 +8,7 @@ import yaml
 from ..errors import SpecError
 from ..spec import Parameter, ParameterSet
 
-_FIELDS = {"value", "unit", "prior", "source", "description"}
+_FIELDS = {"value", "unit", "prior", "source", "description", "varies"}
 
 
 def load_parameter_table(filename: str) -> ParameterSet:
@@ -25,5 +25,6 @@ def parse_parameter_table(table: dict, where: str) -> ParameterSet:
             raise SpecError(f"{where}: parameter {name!r}: missing {sorted(missing)} / unknown {sorted(extra)}")
         low, high = entry["prior"]
         params.append(Parameter(name, float(entry["value"]), str(entry["unit"]), (float(low), float(high)),
-                                str(entry["source"]), str(entry.get("description", ""))))
+                                str(entry["source"]), str(entry.get("description", "")),
+                                bool(entry.get("varies", True))))
     return ParameterSet(params)

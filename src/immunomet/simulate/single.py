@@ -38,7 +38,7 @@ def simulate(model: Model, protocol: Protocol | None = None, *, seed: int | np.r
     rng = animal_rng(seed)
     lineages, nodules = None, None
     col = model.colonisation
-    if col is not None and traj.status == "success":
+    if col is not None and traj.status == "success" and not protocol.injection.local:
         lineages, nodules = _colonise(compiled, p, params, traj, protocol, col, rng)
     provenance = _provenance(model, params, protocol, seed, options)
     return SimulationResult(species, observables, units, traj.status, traj.message, lineages, nodules, provenance)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Mapping
 
 from ..errors import SpecError
+from ._frozen import frozen_mapping, reduce_frozen
 from ..units import parse_unit
 
 ROUTES = ("ip", "iv", "sc")
@@ -30,8 +30,10 @@ class Agent:
     concentration: str = ""  # rule giving its plasma concentration, if the model has one
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "routes", MappingProxyType(dict(self.routes)))
+        object.__setattr__(self, "routes", frozen_mapping(self.routes))
         parse_unit(self.dose_unit)
+
+    __reduce__ = reduce_frozen
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ class Genotype:
     aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "edits", MappingProxyType(dict(self.edits)))
+        object.__setattr__(self, "edits", frozen_mapping(self.edits))
+
+    __reduce__ = reduce_frozen
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,16 @@ _TREATMENT = re.compile(
 )
 
 
+INJECTION_ROUTES = ("intrasplenic", "subcutaneous", "intradermal")
+
+
 @dataclass(frozen=True)
 class Injection:
-    """Cancer cells injected on ``day``; intrasplenic cells reach the liver via the portal vein."""
+    """Cancer cells injected on ``day``.
+
+    ``intrasplenic`` cells reach the liver via the portal vein and colonise it as nodules;
+    ``subcutaneous`` or ``intradermal`` cells form one local tumour whose volume is measured.
+    """
 
     cells: float = 1e5
     day: float = 0.0
@@ -96,8 +107,13 @@ class Injection:
     def __post_init__(self) -> None:
         if not self.cells > 0:
             raise SpecError(f"injection: cells must be > 0, got {self.cells}")
-        if self.route != "intrasplenic":
-            raise SpecError(f"injection route {self.route!r} is not modelled yet; use intrasplenic")
+        if self.route not in INJECTION_ROUTES:
+            raise SpecError(f"injection route {self.route!r} unknown; use one of {', '.join(INJECTION_ROUTES)}")
+
+    @property
+    def local(self) -> bool:
+        """True for a local (s.c./i.d.) tumour, False for liver colonisation."""
+        return self.route != "intrasplenic"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class ColonisationSpec:
     arrest_parameter: str  # fraction of injected cells that arrest in the liver
     visible_parameter: str  # cells in a nodule visible to the eye
     window_species: str = ""  # set to 1 at injection: the innate clearance window that then decays
+    local_take_parameter: str = ""  # fraction of s.c./i.d. injected cells that found the local tumour
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Model:
     genotypes: tuple[Genotype, ...] = ()
     colonisation: ColonisationSpec | None = None
     references: Mapping[str, str] = field(default_factory=dict)
+    cell_line_properties: Mapping[str, str] = field(default_factory=dict)  # e.g. growth_rate -> r_tumour
 
     # ---- lookup -------------------------------------------------------------------------
     @cached_property
@@ -108,10 +110,7 @@ class Model:
         doses: list[Dose] = []
         col = self.colonisation
         if col is not None:
-            arrested = protocol.injection.cells * params.value(col.arrest_parameter)
-            doses.append(Dose(protocol.injection.day, col.species, arrested, "cancer cells"))
-            if col.window_species:
-                doses.append(Dose(protocol.injection.day, col.window_species, 1.0, "seeding window"))
+            doses += _injection_doses(col, protocol.injection, params)
         for t in protocol.treatments:
             agent = self.agent(t.agent)
             if t.route not in agent.routes:
@@ -121,6 +120,19 @@ class Model:
             for day in t.days:
                 doses.append(Dose(day, agent.routes[t.route], t.amount, agent.name))
         return params, sorted(doses, key=lambda d: d.day)
+
+
+def _injection_doses(col: ColonisationSpec, injection, params: ParameterSet) -> list[Dose]:
+    if injection.local:
+        if not col.local_take_parameter:
+            raise SpecError(f"injection route {injection.route!r}: this model has no local tumour; use intrasplenic")
+        taken = injection.cells * params.value(col.local_take_parameter)
+        return [Dose(injection.day, col.species, taken, "cancer cells")]
+    arrested = injection.cells * params.value(col.arrest_parameter)
+    doses = [Dose(injection.day, col.species, arrested, "cancer cells")]
+    if col.window_species:
+        doses.append(Dose(injection.day, col.window_species, 1.0, "seeding window"))
+    return doses
 
 
 def _by_name_or_alias(items, name: str, kind: str):

@@ -15,7 +15,8 @@ class Parameter:
 
     ``prior`` is a (low, high) range that holds the value; cohorts draw animal-to-animal
     variability from it and calibration searches within it. ``source`` is a citation (paper,
-    DOI) or starts with "assumed" and says why.
+    DOI) or starts with "assumed" and says why. ``varies`` is False for values that do not
+    differ between animals (physical constants, genotype switches, measurement definitions).
     """
 
     name: str
@@ -24,6 +25,7 @@ class Parameter:
     prior: tuple[float, float]
     source: str
     description: str = ""
+    varies: bool = True
 
     def __post_init__(self) -> None:
         parse_unit(self.unit)
@@ -99,7 +101,7 @@ class ParameterSet(Mapping[str, Parameter]):
     def to_records(self) -> list[dict]:
         return [
             {"name": p.name, "value": p.value, "unit": p.unit, "prior_low": p.prior[0],
-             "prior_high": p.prior[1], "source": p.source, "description": p.description}
+             "prior_high": p.prior[1], "source": p.source, "description": p.description, "varies": p.varies}
             for p in self._items.values()
         ]
 

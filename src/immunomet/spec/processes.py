@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Mapping
 
 from ..errors import SpecError
+from ._frozen import frozen_mapping, reduce_frozen
 from .expressions import referenced_names
 
 
@@ -25,7 +25,9 @@ class Process:
     def __post_init__(self) -> None:
         if not self.changes:
             raise SpecError(f"process {self.name!r} changes no species")
-        object.__setattr__(self, "changes", MappingProxyType(dict(self.changes)))
+        object.__setattr__(self, "changes", frozen_mapping(self.changes))
+
+    __reduce__ = reduce_frozen
 
     def names_used(self) -> set[str]:
         return referenced_names(self.rate)

@@ -41,3 +41,4 @@ class Rule:
 
     def __post_init__(self) -> None:
         parse_unit(self.unit)
+

@@ -41,7 +41,8 @@ def lint(model: Model) -> list[LintIssue]:
     used |= {s.initial for s in model.species if isinstance(s.initial, str)}
     used |= {k for g in model.genotypes for k in g.edits}
     if model.colonisation:
-        used |= {model.colonisation.arrest_parameter, model.colonisation.visible_parameter}
+        col = model.colonisation
+        used |= {col.arrest_parameter, col.visible_parameter, col.local_take_parameter} - {""}
     for name, p in model.parameters.items():
         if name not in used:
             issues.append(LintIssue("warning", f"parameter {name!r}", "not used by any process or rule"))

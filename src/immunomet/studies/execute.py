@@ -1,0 +1,18 @@
+"""Run a study in memory and return a StudyResult (``store.execute_study`` streams to a run folder)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .plan import StudyPlan
+from .result import StudyResult, study_provenance
+from .runner import TABLES, iter_chunks, make_chunks
+
+
+def run_study(plan: StudyPlan, *, workers: int = 1, chunk_size: int = 16, progress: bool = False) -> StudyResult:
+    """Simulate every animal of ``plan``; identical results for any ``workers`` and ``chunk_size``."""
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
+    for _, tables in iter_chunks(plan, make_chunks(plan, chunk_size), workers, progress):
+        for name in TABLES:
+            parts[name].append(tables[name])
+    tables = {name: pd.concat(parts[name], ignore_index=True) for name in TABLES}
+    return StudyResult.from_tables(tables, [a.name for a in plan.arms], study_provenance(plan, workers, chunk_size))

@@ -1,0 +1,166 @@
+"""A study's results: per-animal tables, per-arm summaries, a figure, saving with provenance."""
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from .runner import COLUMNS, TABLES
+
+SUMMARY_READOUTS = {  # readout -> (column label, format)
+    "visible_nodules": ("nodules", "{:.0f}"),
+    "tumour_volume": ("volume mm3", "{:.0f}"),
+    "liver_weight": ("liver g", "{:.2f}"),
+    "tumour_area": ("area %", "{:.1f}"),
+    "cd8_of_cd45": ("CD8/CD45 %", "{:.1f}"),
+    "perforin_of_cd8": ("Prf+ %", "{:.1f}"),
+    "mhc2hi_of_dc": ("MHCIIhi %", "{:.1f}"),
+    "il12_of_dc": ("IL12+ %", "{:.1f}"),
+    "pdl1_mfi": ("PD-L1", "{:.2f}"),
+    "serum_il6": ("IL-6 pg/mL", "{:.1f}"),
+}
+
+
+@dataclass
+class StudyResult:
+    """Tables of a study run: ``animals`` (status, survival), ``readouts`` (long: arm, animal,
+    day, readout, value, unit), ``timecourses`` (daily, long) and ``parameters`` (each animal's
+    sampled values). Rows are ordered by the study's arm order, then animal."""
+
+    animals: pd.DataFrame
+    readouts: pd.DataFrame
+    timecourses: pd.DataFrame
+    parameters: pd.DataFrame
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], arm_order: list[str], provenance: dict) -> "StudyResult":
+        ordered = {name: _ordered(tables.get(name, pd.DataFrame(columns=COLUMNS[name])), arm_order) for name in TABLES}
+        return cls(**ordered, provenance=provenance)
+
+    @property
+    def arms(self) -> list[str]:
+        return list(self.provenance.get("arms", pd.unique(self.animals["arm"])))
+
+    @property
+    def n_failed(self) -> int:
+        return int((self.animals["status"] != "success").sum())
+
+    def wide(self, day: float | None = None) -> pd.DataFrame:
+        """One row per animal and readout day, one column per readout."""
+        table = self.readouts if day is None else self.readouts[self.readouts["day"] == day]
+        wide = table.pivot_table(index=["arm", "animal", "day"], columns="readout", values="value", dropna=False)
+        wide = wide.reset_index()
+        return _ordered(wide, self.arms).reset_index(drop=True)
+
+    def summary(self) -> pd.DataFrame:
+        """Per arm: animals, failures, readout means (nodules: median), deaths and median survival."""
+        rows = []
+        wide = self.wide()
+        for arm in self.arms:
+            animals = self.animals[self.animals["arm"] == arm]
+            row = {"arm": arm, "part": animals["part"].iloc[0] if len(animals) else "", "n": len(animals),
+                   "failed": int((animals["status"] != "success").sum())}
+            readouts = wide[wide["arm"] == arm]
+            for name in SUMMARY_READOUTS:
+                if name in readouts and readouts[name].notna().any():
+                    values = readouts[name]
+                    row[name] = float(values.median() if name == "visible_nodules" else values.mean())
+            row["deaths"] = int(animals["death"].sum())
+            row["median_survival"] = _median_survival(animals)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def __str__(self) -> str:
+        prov = self.provenance
+        lines = [f"immunomet study {prov.get('study', '?')}: {len(self.animals)} virtual mice, "
+                 f"{self.n_failed} failed, seed {prov.get('seed')}, model {prov.get('model_hash')}"]
+        summary = self.summary()
+        for part, table in summary.groupby("part", sort=False):
+            lines += ["", f"[{part}]", _format_part(table)]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<StudyResult {self.provenance.get('study')} animals={len(self.animals)} failed={self.n_failed}>"
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the four tables as Parquet and provenance.json into ``directory``."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in TABLES:
+            getattr(self, name).to_parquet(out / f"{name}.parquet", index=False)
+        (out / "provenance.json").write_text(json.dumps(self.provenance, indent=2, default=str))
+        return out
+
+    def plot(self, path: str | Path | None = None):
+        """Nodules, liver weight, flow and survival per arm as a matplotlib Figure."""
+        from .plotting import plot_study
+
+        return plot_study(self, path)
+
+
+def _ordered(table: pd.DataFrame, arm_order: list[str]) -> pd.DataFrame:
+    if table.empty or "arm" not in table:
+        return table.reset_index(drop=True)
+    rank = {a: i for i, a in enumerate(arm_order)}
+    keys = [c for c in ("day", "readout", "variable", "parameter") if c in table]
+    order = table.assign(_rank=table["arm"].map(rank)).sort_values(["_rank", "animal", *keys], kind="stable")
+    return order.drop(columns="_rank").reset_index(drop=True)
+
+
+def _median_survival(animals: pd.DataFrame) -> float:
+    """Kaplan-Meier median time to the end point. Censoring here happens only at the end of
+    follow-up, so S(t) is the share not yet dead and the median is the ceil(n/2)-th death."""
+    ok = animals[animals["status"] == "success"]
+    deaths = np.sort(ok.loc[ok["death"].astype(bool), "survival_day"].to_numpy(dtype=float))
+    k = int(np.ceil(len(ok) / 2))
+    return float(deaths[k - 1]) if len(ok) and len(deaths) >= k else float("nan")
+
+
+def _format_part(table: pd.DataFrame) -> str:
+    cols = {"arm": "arm", "n": "n"}
+    shown = table.rename(columns=cols)[["arm", "n"]].copy()
+    for name, (label, fmt) in SUMMARY_READOUTS.items():
+        if name in table and table[name].notna().any():
+            shown[label] = table[name].map(lambda v, f=fmt: f.format(v) if np.isfinite(v) else "-")
+    if table["deaths"].sum() or table["part"].iloc[0] == "survival":
+        shown["deaths"] = table["deaths"]
+        shown["median survival d"] = table["median_survival"].map(lambda v: f"{v:.1f}" if np.isfinite(v) else "not reached")
+    if table["failed"].any():
+        shown["failed"] = table["failed"]
+    return shown.to_string(index=False)
+
+
+def study_provenance(plan, workers: int, chunk_size: int) -> dict[str, Any]:
+    import scipy
+
+    return {
+        "study": plan.name,
+        "model": plan.model.name,
+        "model_hash": plan.model.hash,
+        "seed": plan.seed,
+        "arms": [a.name for a in plan.arms],
+        "animals": plan.n_animals,
+        "spec": plan.spec.model_dump(mode="json"),
+        "animals_per_arm": {a.name: a.animals for a in plan.arms},
+        "variability": {"spread": plan.variability.spread, "parameters": plan.variability.varied(plan.model.parameters)},
+        "measurement_noise": {"flow_events": plan.noise.flow_events, "assay_cv": plan.noise.assay_cv},
+        "humane_endpoint": {"observable": plan.endpoint.observable, "above": plan.endpoint.above},
+        "solver": plan.solver.__dict__,
+        "parameters": plan.model.parameters.values(),
+        "workers": workers,
+        "chunk_size": chunk_size,
+        "immunomet_version": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pd.__version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,171 @@
+"""A study as data: the YAML a user writes, validated by pydantic (``StudySpec.model_json_schema()``).
+
+Shape checks (types, signs, unknown fields) happen here; checks against the model (agent and
+genotype names, parameter names and ranges, days within follow-up) happen in ``plan.py``. Every
+error becomes one line naming the field, e.g. ``arms[2].treatments[0].dose: must be >= 0 ug``.
+"""
+from __future__ import annotations
+
+import re
+import typing
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import SpecError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TreatmentSpec(_Strict):
+    """One agent given on some days, e.g. ``{agent: anti-pdl1, dose: 200ug, days: [8, 11]}``."""
+
+    agent: str = Field(description="agent name or alias, e.g. anti-pdl1, anti-cd8, isotype, poly-ic")
+    dose: float = Field(description="dose per administration in ug; '200ug' and '0.5 mg' are read too")
+    days: list[float] = Field(min_length=1, description="days relative to cell injection; '[-1, 3, 7]' or 'd-1,d3,d7'")
+    route: Literal["ip", "iv", "sc"] = "ip"
+
+    @field_validator("dose", mode="before")
+    @classmethod
+    def _dose_in_ug(cls, value):
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(-?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*(ug|mg|µg)?\s*", value)
+            if not match:
+                raise ValueError(f"cannot read dose {value!r}; write e.g. 200ug or 0.5mg")
+            value = float(match.group(1)) * (1e3 if match.group(2) == "mg" else 1.0)
+        if isinstance(value, (int, float)) and value < 0:
+            raise ValueError(f"must be >= 0 ug, got {value}")
+        return value
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _days_list(cls, value):
+        if isinstance(value, str):
+            try:
+                return [float(d.strip().lstrip("dD")) for d in value.split(",") if d.strip()]
+            except ValueError:
+                raise ValueError(f"cannot read days {value!r}; write e.g. [7, 10] or 'd7,d10'") from None
+        if isinstance(value, (int, float)):
+            return [value]
+        return value
+
+
+class ArmSpec(_Strict):
+    """One group of animals: a genotype and its treatments."""
+
+    name: str = Field(min_length=1)
+    genotype: str = "wt"
+    treatments: list[Union[TreatmentSpec, str]] = Field(
+        default_factory=list, description="mappings, or shorthand strings 'anti-pdl1:200ug@d8,d11'")
+    animals: int | None = Field(default=None, ge=1, description="overrides animals_per_arm")
+    readout_days: list[float] | None = Field(default=None, description="overrides the study's readout_days")
+    follow_up: float | None = Field(default=None, gt=0, description="overrides the study's follow_up (days)")
+    part: str = Field(default="colonisation", description="groups arms in reports, e.g. colonisation, survival")
+    description: str = ""
+
+
+class InjectionSpec(_Strict):
+    route: Literal["intrasplenic", "subcutaneous", "intradermal"] = "intrasplenic"
+    cells: float = Field(default=1e5, gt=0)
+    day: float = 0.0
+
+
+class CellLineSpec(_Strict):
+    """The injected line: CT26 by default; properties override the model's values for it."""
+
+    name: str = "CT26"
+    il6_secretion: float | None = Field(default=None, ge=0, description="pg/cell/day (model: p_il6_tumour)")
+    pdl1_baseline: float | None = Field(default=None, gt=0, description="relative to CT26 (model: pdl1_base)")
+    mhc1_baseline: float | None = Field(default=None, gt=0, description="relative to CT26 (model: mhc1_base)")
+    growth_rate: float | None = Field(default=None, gt=0, description="1/day (model: r_tumour)")
+
+
+class VariabilitySpec(_Strict):
+    spread: float = Field(default=0.1, ge=0, le=1, description="share of each prior's log-width (0 = identical animals)")
+    parameters: list[str] | Literal["all"] = "all"
+
+
+class NoiseSpec(_Strict):
+    flow_events: int = Field(default=5000, ge=0, description="CD45+ events per flow sample (0 = exact)")
+    assay_cv: float = Field(default=0.1, ge=0, le=2, description="CV of weights, volumes, MFI, ELISA (0 = exact)")
+
+
+class EndpointSpec(_Strict):
+    observable: str | None = Field(default=None, description="model observable; default tumour_burden "
+                                   "(intrasplenic) or tumour_volume (s.c./i.d.)")
+    above: float | None = Field(default=None, gt=0, description="default 1e9 cells or 1500 mm3")
+
+
+class StudySpec(_Strict):
+    """A virtual experiment: injection, cell line, arms, animals, readouts, follow-up."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    model: str = "mouse"
+    seed: int = Field(default=0, ge=0)
+    injection: InjectionSpec = InjectionSpec()
+    cell_line: CellLineSpec = CellLineSpec()
+    parameters: dict[str, float] = Field(default_factory=dict, description="model parameter edits for this study")
+    variability: VariabilitySpec = VariabilitySpec()
+    measurement_noise: NoiseSpec = NoiseSpec()
+    animals_per_arm: int = Field(default=8, ge=1)
+    readout_days: list[float] = Field(default_factory=lambda: [21.0])
+    follow_up: float = Field(default=28.0, gt=0)
+    humane_endpoint: EndpointSpec = EndpointSpec()
+    arms: list[ArmSpec] = Field(min_length=1)
+    references: list[str] = Field(default_factory=list)
+
+
+def parse_study(data: object, source: str = "study") -> StudySpec:
+    """Validate a loaded YAML document; raise SpecError with one line naming the field."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a study is a mapping with at least 'name' and 'arms', got {type(data).__name__}")
+    try:
+        return StudySpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(f"{source}: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    # for str-or-mapping unions pydantic appends the tried type; keep the path readable
+    loc = [p for p in loc if p not in ("str", "TreatmentSpec")]
+    path = _path(loc)
+    if err["type"] == "extra_forbidden":
+        allowed = ", ".join(_allowed_fields(loc[:-1]))
+        return f"{path}: unknown field; allowed: {allowed}"
+    if err["type"] == "missing":
+        return f"{path}: required field missing"
+    msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+    if err["type"] == "literal_error":
+        msg = msg.replace("must be", "must be one of", 1)
+    return f"{path}: {msg}"
+
+
+def _path(loc: list) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "study"
+
+
+def _allowed_fields(loc: list) -> list[str]:
+    cls: type[BaseModel] = StudySpec
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        cls = _model_in(cls.model_fields[part].annotation) or cls
+    return list(cls.model_fields)
+
+
+def _model_in(annotation) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
