@@ -122,7 +122,8 @@ def _plan_arm(spec: StudySpec, model: Model, injection: Injection, i: int, arm: 
         if day <= injection.day:
             raise SpecError(f"{days_field}: day {day:g} is not after the injection (day {injection.day:g})")
     protocol = Protocol(model.genotype(arm.genotype).name, treatments, injection, follow_up)
-    return ArmPlan(arm.name, arm.part, protocol, arm.animals or spec.animals_per_arm, readout_days, arm.description)
+    part = arm.part or ("tumour growth" if injection.local else "colonisation")
+    return ArmPlan(arm.name, part, protocol, arm.animals or spec.animals_per_arm, readout_days, arm.description)
 
 
 def _treatment(model: Model, where: str, spec: TreatmentSpec | str, follow_up: float) -> Treatment:

@@ -58,24 +58,28 @@ class StudyResult:
         table = self.readouts if day is None else self.readouts[self.readouts["day"] == day]
         wide = table.pivot_table(index=["arm", "animal", "day"], columns="readout", values="value", dropna=False)
         wide = wide.reset_index()
+        wide.columns.name = None
         return _ordered(wide, self.arms).reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
-        """Per arm: animals, failures, readout means (nodules: median), deaths and median survival."""
+        """One row per arm and readout day: readout means (nodules: median), deaths, median survival."""
         rows = []
         wide = self.wide()
         for arm in self.arms:
             animals = self.animals[self.animals["arm"] == arm]
-            row = {"arm": arm, "part": animals["part"].iloc[0] if len(animals) else "", "n": len(animals),
-                   "failed": int((animals["status"] != "success").sum())}
+            base = {"arm": arm, "part": animals["part"].iloc[0] if len(animals) else "", "n": len(animals),
+                    "failed": int((animals["status"] != "success").sum()),
+                    "deaths": int(animals["death"].sum()), "median_survival": _median_survival(animals)}
             readouts = wide[wide["arm"] == arm]
-            for name in SUMMARY_READOUTS:
-                if name in readouts and readouts[name].notna().any():
-                    values = readouts[name]
-                    row[name] = float(values.median() if name == "visible_nodules" else values.mean())
-            row["deaths"] = int(animals["death"].sum())
-            row["median_survival"] = _median_survival(animals)
-            rows.append(row)
+            days = sorted(readouts["day"].unique()) or [float("nan")]
+            for day in days:
+                row = {**base, "day": day}
+                at_day = readouts[readouts["day"] == day]
+                for name in SUMMARY_READOUTS:
+                    if name in at_day and at_day[name].notna().any():
+                        values = at_day[name]
+                        row[name] = float(values.median() if name == "visible_nodules" else values.mean())
+                rows.append(row)
         return pd.DataFrame(rows)
 
     def __str__(self) -> str:
@@ -125,14 +129,17 @@ def _median_survival(animals: pd.DataFrame) -> float:
 
 
 def _format_part(table: pd.DataFrame) -> str:
-    cols = {"arm": "arm", "n": "n"}
-    shown = table.rename(columns=cols)[["arm", "n"]].copy()
+    shown = table[["arm", "n"]].copy()
+    if table["day"].nunique() > 1 or table["day"].notna().any() and table["arm"].duplicated().any():
+        shown["day"] = table["day"].map(lambda v: f"{v:g}" if np.isfinite(v) else "-")
     for name, (label, fmt) in SUMMARY_READOUTS.items():
         if name in table and table[name].notna().any():
             shown[label] = table[name].map(lambda v, f=fmt: f.format(v) if np.isfinite(v) else "-")
     if table["deaths"].sum() or table["part"].iloc[0] == "survival":
-        shown["deaths"] = table["deaths"]
-        shown["median survival d"] = table["median_survival"].map(lambda v: f"{v:.1f}" if np.isfinite(v) else "not reached")
+        last = ~table["arm"].duplicated(keep="last")
+        shown["deaths"] = table["deaths"].where(last, "").astype(str)
+        shown["median survival d"] = [(f"{v:.1f}" if np.isfinite(v) else "not reached") if keep else ""
+                                      for v, keep in zip(table["median_survival"], last)]
     if table["failed"].any():
         shown["failed"] = table["failed"]
     return shown.to_string(index=False)

@@ -62,7 +62,8 @@ class ArmSpec(_Strict):
     animals: int | None = Field(default=None, ge=1, description="overrides animals_per_arm")
     readout_days: list[float] | None = Field(default=None, description="overrides the study's readout_days")
     follow_up: float | None = Field(default=None, gt=0, description="overrides the study's follow_up (days)")
-    part: str = Field(default="colonisation", description="groups arms in reports, e.g. colonisation, survival")
+    part: str | None = Field(default=None, description="groups arms in reports, e.g. survival; default "
+                             "colonisation (intrasplenic) or tumour growth (s.c./i.d.)")
     description: str = ""
 
 

@@ -1,0 +1,43 @@
+"""Wall time of `immunomet reproduce` (the built-in study, default animals per arm) as a user runs it.
+
+    python benchmarks/reproduce.py [--repeat 3] [--workers N]
+
+Goal (issue 3): under 60 s on a 2-core machine. Each repeat is a fresh process in a fresh folder,
+so interpreter start-up, imports, worker start-up and writing the run folder are all counted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args()
+    cmd = [sys.executable, "-m", "immunomet", "reproduce", "--quiet"]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+    times = []
+    for i in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
+            times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            sys.exit(f"reproduce failed: {proc.stderr.strip()}")
+        line = next(l for l in proc.stdout.splitlines() if l.startswith("run folder:"))
+        print(f"repeat {i + 1}: {times[-1]:.1f} s wall  ({line.split('(')[1].rstrip(')')})")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"immunomet reproduce on {cores} cores: median {statistics.median(times):.1f} s, "
+          f"max {max(times):.1f} s (goal < 60 s)")
+
+
+if __name__ == "__main__":
+    main()
