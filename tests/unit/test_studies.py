@@ -110,3 +110,14 @@ def test_cell_line_overrides_edit_the_model_and_may_widen_its_range():
 def test_json_schema_describes_the_study_fields():
     schema = StudySpec.model_json_schema()
     assert {"name", "arms", "injection", "cell_line", "readout_days", "humane_endpoint"} <= set(schema["properties"])
+
+
+def test_mice_past_the_end_point_are_not_measured_later():
+    spec = parse_study({"name": "sc", "injection": {"route": "subcutaneous", "cells": 5e5}, "animals_per_arm": 2,
+                        "readout_days": [7, 30], "follow_up": 35, "arms": [{"name": "WT"}]})
+    result = run_study(plan_study(spec))
+    assert result.animals["death"].all() and (result.animals["survival_day"] < 30).all()
+    wide = result.wide()
+    assert wide.loc[wide["day"] == 7, "tumour_volume"].notna().all()
+    assert wide.loc[wide["day"] == 30, "tumour_volume"].isna().all()
+    assert result.summary()["measured"].tolist() == [2, 0]

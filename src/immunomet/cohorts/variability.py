@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import SpecError
 from ..spec import ParameterSet
-from ..spec.parameters import _suggest
+from ..spec.parameters import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Variability:
             return tuple(n for n, p in params.items() if p.varies and p.prior[0] > 0 and p.prior[1] > p.prior[0])
         for name in self.parameters:
             if name not in params:
-                raise SpecError(f"variability.parameters: unknown parameter {name!r}{_suggest(name, params)}")
+                raise SpecError(f"variability.parameters: unknown parameter {name!r}{did_you_mean(name, params)}")
         return tuple(n for n in params if n in set(self.parameters))
 
     def sigmas(self, params: ParameterSet) -> dict[str, float]:

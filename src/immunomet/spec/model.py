@@ -13,7 +13,7 @@ from typing import Mapping
 
 from ..errors import SpecError, UnknownNameError
 from .interventions import Agent, Dose, Genotype, Protocol
-from .parameters import ParameterSet, _suggest
+from .parameters import ParameterSet, did_you_mean
 from .processes import Process
 from .species import Compartment, Rule, Species
 
@@ -55,7 +55,7 @@ class Model:
         for s in self.species:
             if s.name == name:
                 return s
-        raise UnknownNameError(f"unknown species {name!r}{_suggest(name, dict.fromkeys(self.species_names))}")
+        raise UnknownNameError(f"unknown species {name!r}{did_you_mean(name, dict.fromkeys(self.species_names))}")
 
     def process(self, name: str) -> Process:
         for p in self.processes:

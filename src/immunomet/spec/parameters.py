@@ -61,7 +61,7 @@ class ParameterSet(Mapping[str, Parameter]):
         try:
             return self._items[name]
         except KeyError:
-            raise UnknownNameError(f"unknown parameter {name!r}{_suggest(name, self._items)}") from None
+            raise UnknownNameError(f"unknown parameter {name!r}{did_you_mean(name, self._items)}") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
@@ -106,7 +106,7 @@ class ParameterSet(Mapping[str, Parameter]):
         ]
 
 
-def _suggest(name: str, known: Mapping[str, object]) -> str:
+def did_you_mean(name: str, known: Mapping[str, object]) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=3)

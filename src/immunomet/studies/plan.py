@@ -13,7 +13,7 @@ from ..models import load_model
 from ..readouts import HumaneEndpoint, MeasurementNoise
 from ..simulate import SolverOptions
 from ..spec import Injection, Model, Protocol, Treatment
-from ..spec.parameters import _suggest
+from ..spec.parameters import did_you_mean
 from .spec import ArmSpec, StudySpec, TreatmentSpec
 
 DEFAULT_ENDPOINTS = {False: ("tumour_burden", 1e9), True: ("tumour_volume", 1500.0)}
@@ -97,7 +97,7 @@ def _study_model(spec: StudySpec, model: Model) -> Model:
         params = params.replace({name: value})
     for name, value in spec.parameters.items():
         if name not in params:
-            raise SpecError(f"parameters.{name}: unknown parameter{_suggest(name, params)}")
+            raise SpecError(f"parameters.{name}: unknown parameter{did_you_mean(name, params)}")
         low, high = params[name].prior
         if not low <= value <= high:
             raise SpecError(f"parameters.{name}: {value:g} is outside its prior range [{low:g}, {high:g}]")
@@ -146,5 +146,5 @@ def _endpoint(spec: StudySpec, model: Model, local: bool) -> HumaneEndpoint:
     observable = spec.humane_endpoint.observable or default_observable
     known = {s.name for s in model.species} | {r.name for r in model.rules}
     if observable not in known:
-        raise SpecError(f"humane_endpoint.observable: unknown observable {observable!r}{_suggest(observable, dict.fromkeys(known))}")
+        raise SpecError(f"humane_endpoint.observable: unknown observable {observable!r}{did_you_mean(observable, dict.fromkeys(known))}")
     return HumaneEndpoint(observable, spec.humane_endpoint.above or default_above)

@@ -28,13 +28,17 @@ def plot_study(result, path: str | Path | None = None):
 
     wide = result.wide()
     local = "tumour_volume" in wide
+    last = wide[wide["day"] == wide["day"].max()] if len(wide) else wide
     panels = [(n, t) for n, t in (LOCAL_PANELS if local else PANELS) if n in wide]
     fig, axes = plt.subplots(2, 3, figsize=(16, 9.5), constrained_layout=True)
     genotypes = result.animals.drop_duplicates("arm").set_index("arm")["genotype"].to_dict()
     read_arms = [a for a in result.arms if a in set(wide["arm"])] if len(wide) else []
     for ax, (name, title) in zip(axes.flat, panels):
-        _dots(ax, wide, read_arms, name, genotypes)
-        ax.set_title(title + (f" (day {wide['day'].iloc[0]:g})" if len(set(wide["day"])) == 1 else ""), fontsize=11)
+        if name == "tumour_volume":
+            _growth(ax, wide, read_arms, genotypes)
+            continue
+        _dots(ax, last, read_arms, name, genotypes)
+        ax.set_title(f"{title} (day {last['day'].iloc[0]:g})", fontsize=11)
     for ax in list(axes.flat)[len(panels):-1]:
         ax.axis("off")
     _survival(axes.flat[-1], result, genotypes)
@@ -58,6 +62,22 @@ def _dots(ax, wide, arms, name, genotypes) -> None:
     ax.set_xticks(range(len(arms)))
     ax.set_xticklabels(arms, rotation=60, ha="right", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
+
+
+def _growth(ax, wide, arms, genotypes) -> None:
+    """Local tumour volume over the measurement days: thin line per mouse, thick arm mean."""
+    styles = ["-", "--", ":", "-."]
+    for k, arm in enumerate(arms):
+        rows = wide[wide["arm"] == arm]
+        colour = genotype_colour(genotypes.get(arm, "wt"))
+        for _, mouse in rows.groupby("animal"):
+            ax.plot(mouse["day"], mouse["tumour_volume"], color=colour, alpha=0.25, lw=0.8)
+        mean = rows.groupby("day")["tumour_volume"].mean()
+        ax.plot(mean.index, mean.to_numpy(), styles[k % 4], color=colour, lw=2.2, label=arm)
+    ax.set_xlabel("days after injection")
+    ax.set_title("tumour volume (mm3)", fontsize=11)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
 
 
 def _survival(ax, result, genotypes) -> None:

@@ -73,8 +73,9 @@ class StudyResult:
             readouts = wide[wide["arm"] == arm]
             days = sorted(readouts["day"].unique()) or [float("nan")]
             for day in days:
-                row = {**base, "day": day}
                 at_day = readouts[readouts["day"] == day]
+                measured = int(at_day.drop(columns=["arm", "animal", "day"]).notna().any(axis=1).sum())
+                row = {**base, "day": day, "measured": measured if len(at_day) else 0}
                 for name in SUMMARY_READOUTS:
                     if name in at_day and at_day[name].notna().any():
                         values = at_day[name]
@@ -130,7 +131,7 @@ def _median_survival(animals: pd.DataFrame) -> float:
 
 def _format_part(table: pd.DataFrame) -> str:
     shown = table[["arm", "n"]].copy()
-    if table["day"].nunique() > 1 or table["day"].notna().any() and table["arm"].duplicated().any():
+    if table["arm"].duplicated().any():  # several readout days
         shown["day"] = table["day"].map(lambda v: f"{v:g}" if np.isfinite(v) else "-")
     for name, (label, fmt) in SUMMARY_READOUTS.items():
         if name in table and table[name].notna().any():
@@ -140,6 +141,9 @@ def _format_part(table: pd.DataFrame) -> str:
         shown["deaths"] = table["deaths"].where(last, "").astype(str)
         shown["median survival d"] = [(f"{v:.1f}" if np.isfinite(v) else "not reached") if keep else ""
                                       for v, keep in zip(table["median_survival"], last)]
+    read = table["day"].notna()
+    if (table.loc[read, "measured"] != table.loc[read, "n"]).any():
+        shown["measured"] = table["measured"].where(read, 0).astype(int)
     if table["failed"].any():
         shown["failed"] = table["failed"]
     return shown.to_string(index=False)

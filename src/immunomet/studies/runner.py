@@ -82,7 +82,10 @@ def run_animal(plan: StudyPlan, arm_index: int, animal: int) -> dict[str, list]:
     units = {r.name: r.unit for r in READOUTS}
     readouts = []
     for rday in arm.readout_days:
-        for name, value in measure(model, result, rday, plan.noise, rng, local=plan.local_tumour).items():
+        values = measure(model, result, rday, plan.noise, rng, local=plan.local_tumour)
+        if death and rday > day:  # euthanised at the end point before this readout: nothing to measure
+            values = dict.fromkeys(values, float("nan"))
+        for name, value in values.items():
             readouts.append([arm.name, animal, rday, name, value, units[name]])
     return {"animals": [animal_row], "readouts": readouts, "timecourses": _timecourses(arm.name, animal, result),
             "parameters": [[arm.name, animal, k, v] for k, v in values.items()]}
@@ -134,4 +137,6 @@ def iter_chunks(plan: StudyPlan, chunks: list[Chunk], workers: int = 1,
 
 
 def default_workers() -> int:
-    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
+    """The cores this process may use, at most 8."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, 8))
