@@ -56,18 +56,21 @@ def _colonise(compiled, p, params, traj, protocol, col, rng):
     return stats, nodules
 
 
-def _provenance(model: Model, params, protocol: Protocol, seed, options: SolverOptions) -> dict:
+def software_versions() -> dict[str, str]:
+    """Versions that can change a result, for provenance records."""
     import scipy
 
+    return {"immunomet_version": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "pandas": pd.__version__}
+
+
+def _provenance(model: Model, params, protocol: Protocol, seed, options: SolverOptions) -> dict:
     entropy = seed.entropy if isinstance(seed, np.random.SeedSequence) else seed
     spawn_key = list(seed.spawn_key) if isinstance(seed, np.random.SeedSequence) else []
     return {
         "model": model.name,
         "model_hash": model.hash,
-        "immunomet_version": __version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "python": platform.python_version(),
+        **software_versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seed": entropy,
         "spawn_key": spawn_key,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import keyword
 from graphlib import CycleError, TopologicalSorter
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 

@@ -78,11 +78,26 @@ class Treatment:
                 f"e.g. anti-pdl1:200ug@d7,d10 or anti-il6r:2mg:iv@d0"
             )
         agent, amount, unit, route, days = match.groups()
-        factor = {"ug": 1.0, "mg": 1e3, "": 1.0}[unit or ""]
-        day_values = tuple(float(d.strip().lstrip("dD")) for d in days.split(","))
-        return cls(agent.lower(), float(amount) * factor, day_values, (route or "ip").lower())
+        return cls(agent.lower(), parse_dose(amount + (unit or "")), parse_days(days), (route or "ip").lower())
 
 
+def parse_dose(text: str) -> float:
+    """A dose in ug from ``200``, ``200ug`` or ``0.5 mg`` (the sign is kept for the caller to check)."""
+    match = _DOSE.fullmatch(text)
+    if not match:
+        raise SpecError(f"cannot read dose {text!r}; write e.g. 200ug or 0.5mg")
+    return float(match.group(1)) * (1e3 if match.group(2) == "mg" else 1.0)
+
+
+def parse_days(text: str) -> tuple[float, ...]:
+    """Days from ``d7,d10`` or ``-1, 3, 7``."""
+    try:
+        return tuple(float(d.strip().lstrip("dD")) for d in text.split(",") if d.strip())
+    except ValueError:
+        raise SpecError(f"cannot read days {text!r}; write e.g. d7,d10 or [7, 10]") from None
+
+
+_DOSE = re.compile(r"\s*(-?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*(ug|mg|µg)?\s*")
 _TREATMENT = re.compile(
     r"([A-Za-z0-9\-_]+):([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)(ug|mg)?(?::([A-Za-z]+))?"
     r"@((?:[dD]?-?[0-9]*\.?[0-9]+\s*,\s*)*[dD]?-?[0-9]*\.?[0-9]+)"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import platform
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from ..simulate.single import software_versions
 from .runner import COLUMNS, TABLES
 
 SUMMARY_READOUTS = {  # readout -> (column label, format)
@@ -150,8 +149,6 @@ def _format_part(table: pd.DataFrame) -> str:
 
 
 def study_provenance(plan, workers: int, chunk_size: int) -> dict[str, Any]:
-    import scipy
-
     return {
         "study": plan.name,
         "model": plan.model.name,
@@ -168,10 +165,6 @@ def study_provenance(plan, workers: int, chunk_size: int) -> dict[str, Any]:
         "parameters": plan.model.parameters.values(),
         "workers": workers,
         "chunk_size": chunk_size,
-        "immunomet_version": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pd.__version__,
+        **software_versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

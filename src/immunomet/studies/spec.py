@@ -6,13 +6,13 @@ error becomes one line naming the field, e.g. ``arms[2].treatments[0].dose: must
 """
 from __future__ import annotations
 
-import re
 import typing
 from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import SpecError
+from ..spec.interventions import parse_days, parse_dose
 
 
 class _Strict(BaseModel):
@@ -31,10 +31,7 @@ class TreatmentSpec(_Strict):
     @classmethod
     def _dose_in_ug(cls, value):
         if isinstance(value, str):
-            match = re.fullmatch(r"\s*(-?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*(ug|mg|µg)?\s*", value)
-            if not match:
-                raise ValueError(f"cannot read dose {value!r}; write e.g. 200ug or 0.5mg")
-            value = float(match.group(1)) * (1e3 if match.group(2) == "mg" else 1.0)
+            value = _as_value_error(parse_dose, value)
         if isinstance(value, (int, float)) and value < 0:
             raise ValueError(f"must be >= 0 ug, got {value}")
         return value
@@ -43,13 +40,18 @@ class TreatmentSpec(_Strict):
     @classmethod
     def _days_list(cls, value):
         if isinstance(value, str):
-            try:
-                return [float(d.strip().lstrip("dD")) for d in value.split(",") if d.strip()]
-            except ValueError:
-                raise ValueError(f"cannot read days {value!r}; write e.g. [7, 10] or 'd7,d10'") from None
+            return list(_as_value_error(parse_days, value))
         if isinstance(value, (int, float)):
             return [value]
         return value
+
+
+def _as_value_error(parse, text: str):
+    """Run a spec parser inside a pydantic validator, which reports ValueError with the field."""
+    try:
+        return parse(text)
+    except SpecError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class ArmSpec(_Strict):
