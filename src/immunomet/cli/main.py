@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..errors import ImmunometError
-from . import model_cmd, simulate_cmd, study_cmd
+from . import export_cmd, model_cmd, simulate_cmd, study_cmd
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate_cmd.register(sub)
     model_cmd.register(sub)
     study_cmd.register(sub)
+    export_cmd.register(sub)
     return parser
 
 

@@ -15,15 +15,8 @@ EXAMPLE = "immunomet simulate --genotype il6-ko --treat anti-pdl1:200ug@d7,d10 -
 
 def register(sub) -> None:
     p = sub.add_parser("simulate", help="simulate one virtual mouse", description=f"Simulate one mouse. Example: {EXAMPLE}")
-    p.add_argument("--genotype", default="wt", help="wt or il6-ko (default wt)")
-    p.add_argument("--treat", action="append", default=[], metavar="AGENT:DOSE@dDAY,...",
-                   help="a treatment, e.g. anti-pdl1:200ug@d7,d10 or anti-il6r:2mg:iv@d0; repeat to combine. "
-                        "Agents: anti-cd8, anti-ifnar1, anti-il12, anti-pdl1, anti-il6r, anti-il6, isotype, poly-ic")
-    p.add_argument("--cells", type=_positive_float, default=1e5, help="CT26 cells injected into the spleen (default 1e5)")
-    p.add_argument("--days", type=_positive_float, default=28.0, help="days to follow (default 28)")
+    add_protocol_options(p)
     p.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed of this mouse (default 0)")
-    p.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
-                   help="change a model parameter for this run (must stay within its prior)")
     p.add_argument("--method", default="BDF", choices=["BDF", "LSODA", "Radau"], help="scipy solver (default BDF)")
     p.add_argument("--out", type=Path, default=None, help="folder for trajectories.parquet, nodules.parquet, "
                    "provenance.json and trajectories.png")
@@ -31,11 +24,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load_model()
-    if args.set:
-        model = model.with_parameters(dict(_parse_assignment(a) for a in args.set))
-    treatments = tuple(Treatment.parse(t) for t in args.treat)
-    protocol = Protocol(args.genotype.lower(), treatments, Injection(cells=args.cells), days=args.days)
+    model, protocol = model_and_protocol(args)
     result = simulate(model, protocol, seed=args.seed, options=SolverOptions(method=args.method))
     print(result)
     if args.out is not None:
@@ -43,6 +32,26 @@ def run(args: argparse.Namespace) -> int:
         result.plot(args.out / "trajectories.png")
         print(f"  wrote {args.out}/trajectories.parquet, nodules.parquet, provenance.json, trajectories.png")
     return 0 if result.ok else 1
+
+
+def add_protocol_options(p: argparse.ArgumentParser) -> None:
+    """--genotype --treat --cells --days --set: one animal's protocol and model edits."""
+    p.add_argument("--genotype", default="wt", help="wt or il6-ko (default wt)")
+    p.add_argument("--treat", action="append", default=[], metavar="AGENT:DOSE@dDAY,...",
+                   help="a treatment, e.g. anti-pdl1:200ug@d7,d10 or anti-il6r:2mg:iv@d0; repeat to combine. "
+                        "Agents: anti-cd8, anti-ifnar1, anti-il12, anti-pdl1, anti-il6r, anti-il6, isotype, poly-ic")
+    p.add_argument("--cells", type=_positive_float, default=1e5, help="CT26 cells injected into the spleen (default 1e5)")
+    p.add_argument("--days", type=_positive_float, default=28.0, help="days to follow (default 28)")
+    p.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                   help="change a model parameter for this run (must stay within its prior)")
+
+
+def model_and_protocol(args: argparse.Namespace):
+    model = load_model()
+    if args.set:
+        model = model.with_parameters(dict(_parse_assignment(a) for a in args.set))
+    treatments = tuple(Treatment.parse(t) for t in args.treat)
+    return model, Protocol(args.genotype.lower(), treatments, Injection(cells=args.cells), days=args.days)
 
 
 def _parse_assignment(text: str) -> tuple[str, float]:
