@@ -9,12 +9,12 @@ __version__ = "0.1.0"
 
 from .errors import DataError, ImmunometError, SolverError, SpecError, UnitError, UnknownNameError  # noqa: E402
 from .models import load_model  # noqa: E402
-from .simulate import SimulationResult, SolverOptions, simulate  # noqa: E402
+from .simulate import SimulationResult, SolverOptions, simulate, simulate_cohort  # noqa: E402
 from .spec import Injection, Model, Protocol, Treatment  # noqa: E402
 from .studies import StudyResult, load_builtin, load_study_file, plan_study, run_study  # noqa: E402
 
 __all__ = [
     "DataError", "ImmunometError", "Injection", "Model", "Protocol", "SimulationResult", "SolverError",
     "SolverOptions", "SpecError", "StudyResult", "Treatment", "UnitError", "UnknownNameError", "load_builtin",
-    "load_model", "load_study_file", "plan_study", "run_study", "simulate",
+    "load_model", "load_study_file", "plan_study", "run_study", "simulate", "simulate_cohort",
 ]

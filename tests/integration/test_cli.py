@@ -52,3 +52,14 @@ def test_model_show_prints_processes_and_sourced_parameters():
     assert "de Pillis" in proc.stdout and "assumed:" in proc.stdout
     lint = run("model", "lint")
     assert lint.returncode == 0 and "0 error(s)" in lint.stdout
+
+
+def test_export_sbml_writes_a_file_roadrunner_can_run(tmp_path):
+    roadrunner = pytest.importorskip("roadrunner")
+    out = tmp_path / "ko.xml"
+    proc = run("export-sbml", "--genotype", "il6-ko", "--treat", "anti-pdl1:200ug@d8,d11", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote" in proc.stdout
+    rr = roadrunner.RoadRunner(str(out))
+    result = rr.simulate(0, 10, 11, selections=["time", "apdl1_ip"])
+    assert result[9, 1] > 0  # the day-8 dose arrived in the peritoneum

@@ -1,4 +1,5 @@
 """Study specs, plans and the runner: validation, determinism, results."""
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -121,3 +122,23 @@ def test_mice_past_the_end_point_are_not_measured_later():
     assert wide.loc[wide["day"] == 7, "tumour_volume"].notna().all()
     assert wide.loc[wide["day"] == 30, "tumour_volume"].isna().all()
     assert result.summary()["measured"].tolist() == [2, 0]
+
+
+def test_parameters_table_holds_each_animals_sampled_values(reference, small_plan):
+    params = reference.parameters
+    assert set(params["parameter"]) == set(small_plan.variability.varied(small_plan.model.parameters))
+    kill = params[params["parameter"] == "kill_max"]["value"]
+    low, high = small_plan.model.parameters["kill_max"].prior
+    assert len(kill) == 9 and kill.between(low, high).all() and kill.nunique() == 9
+
+
+def test_batched_engine_runs_the_same_study(small_plan, reference):
+    pytest.importorskip("numba")
+    plan = small_plan.with_engine("batch")
+    one, four = run_study(plan, chunk_size=1), run_study(plan, chunk_size=4)
+    for name in ("animals", "readouts", "timecourses", "parameters"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(four, name))
+    assert one.provenance["engine"] == "batch" and reference.provenance["engine"] == "scipy"
+    ours, theirs = one.wide(), reference.wide()
+    assert (ours["visible_nodules"] == theirs["visible_nodules"]).all()
+    assert np.allclose(ours["pdl1_mfi"], theirs["pdl1_mfi"], rtol=1e-3)

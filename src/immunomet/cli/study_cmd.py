@@ -46,6 +46,9 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-size", type=positive_int, default=8, help="animals per task (results do not depend on it)")
     p.add_argument("--root", type=Path, default=Path("runs"), help="runs folder with the catalog (default ./runs)")
     p.add_argument("--out", type=Path, default=None, help="run folder (default ROOT/STUDY-TIMESTAMP)")
+    p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto",
+                   help="batch: the numba cohort engine (the 'fast' extra), threads over all cores; scipy: one "
+                        "animal at a time over --workers processes; auto (default): batch if numba is installed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _execute(spec: StudySpec, args: argparse.Namespace) -> int:
-    plan = plan_study(spec)
+    plan = plan_study(spec).with_engine(args.engine)
     if args.animals is not None:
         plan = plan.with_animals(args.animals)
     if args.seed is not None:
@@ -69,7 +72,8 @@ def _execute(spec: StudySpec, args: argparse.Namespace) -> int:
                                    progress=not args.quiet)
     print(result)
     wall = result.provenance.get("wall_seconds")
-    print(f"\nrun folder: {folder.path}  ({plan.n_animals} mice in {wall:.1f} s on {workers} workers)")
+    how = "the batched engine" if plan.engine == "batch" else f"{workers} workers"
+    print(f"\nrun folder: {folder.path}  ({plan.n_animals} mice in {wall:.1f} s on {how})")
     print(f"catalog:    {Catalog(root).path}")
     return 0 if result.n_failed == 0 else 1
 

@@ -22,7 +22,7 @@ from ..spec import Dose, Model
 from .batch_codegen import jacobian_pattern, jacobian_plan, kernel_source, sparse_lu_plan
 
 STATUS = {0: "success", 1: "failed: step size too small", 2: "failed: too many steps",
-          3: "failed: non-finite state", 4: "failed: Newton iterations did not converge"}
+          3: "failed: non-finite state"}
 
 
 def numba_available() -> bool:

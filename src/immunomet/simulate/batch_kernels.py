@@ -8,7 +8,7 @@ pivoting planned from the model's Jacobian pattern (``batch_codegen.sparse_lu_pl
 
 Each animal is integrated on its own clock (no waiting for slower animals); animals run in
 parallel threads (``prange``). Status codes: 0 success, 1 step size too small, 2 too many steps,
-3 non-finite state, 4 Newton failed repeatedly.
+3 non-finite state (Newton failures shrink the step until 1).
 
 This file is a template: ``batch.py`` appends its text to the model's generated ``rhs``,
 ``selected``, ``lu_factor`` and ``lu_solve`` in one module file, so numba calls them directly

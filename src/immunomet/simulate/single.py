@@ -29,31 +29,37 @@ def simulate(model: Model, protocol: Protocol | None = None, *, seed: int | np.r
     params, doses = model.resolve(protocol)
     p = compiled.parameter_vector(params)
     traj = integrate(compiled, p, doses, protocol.days, options, compiled.cell_species)
-    species = pd.DataFrame(traj.out_states.T, index=pd.Index(traj.out_times, name="day"),
-                           columns=list(compiled.species_names))
-    rules = compiled.rules(traj.out_times, traj.out_states, p[:, None])
-    observables = pd.DataFrame({n: np.broadcast_to(v, traj.out_times.shape) for n, v in zip(compiled.rule_names, rules)},
-                               index=species.index)
-    units = {s.name: s.unit for s in model.species} | {r.name: r.unit for r in model.rules}
-    rng = animal_rng(seed)
-    lineages, nodules = None, None
+    rates = None
     col = model.colonisation
     if col is not None and traj.status == "success" and not protocol.injection.local:
-        lineages, nodules = _colonise(compiled, p, params, traj, protocol, col, rng)
+        keep = traj.grid_times >= protocol.injection.day
+        values = compiled.rule_values(traj.grid_times[keep], traj.grid_states[:, keep], p[:, None])
+        rates = (traj.grid_times[keep], values[col.birth_rule], values[col.death_rule])
+    return assemble_result(model, params, protocol, traj.out_times, traj.out_states, traj.status, traj.message,
+                           rates, seed, options)
+
+
+def assemble_result(model: Model, params, protocol: Protocol, out_times, out_states, status: str, message: str,
+                    rates, seed, options) -> SimulationResult:
+    """Tables, colonisation draw and provenance from one animal's integrated states, whatever
+    engine produced them. ``rates`` is (times, birth, death) per cell from the injection on, or None."""
+    compiled = model.compile()
+    p = compiled.parameter_vector(params)
+    species = pd.DataFrame(out_states.T, index=pd.Index(out_times, name="day"), columns=list(compiled.species_names))
+    rules = compiled.rules(out_times, out_states, p[:, None])
+    observables = pd.DataFrame({n: np.broadcast_to(v, out_times.shape) for n, v in zip(compiled.rule_names, rules)},
+                               index=species.index)
+    units = {s.name: s.unit for s in model.species} | {r.name: r.unit for r in model.rules}
+    lineages, nodules = None, None
+    if rates is not None:
+        times, birth, death = rates
+        lineages = lineage_statistics(times, np.broadcast_to(birth, times.shape), np.broadcast_to(death, times.shape))
+        rng = animal_rng(seed)
+        col = model.colonisation
+        arrested = int(rng.binomial(int(round(protocol.injection.cells)), params.value(col.arrest_parameter)))
+        nodules = sample_nodules(lineages, protocol.days, arrested, params.value(col.visible_parameter), rng)
     provenance = _provenance(model, params, protocol, seed, options)
-    return SimulationResult(species, observables, units, traj.status, traj.message, lineages, nodules, provenance)
-
-
-def _colonise(compiled, p, params, traj, protocol, col, rng):
-    start = protocol.injection.day
-    keep = traj.grid_times >= start
-    times = traj.grid_times[keep]
-    values = compiled.rule_values(times, traj.grid_states[:, keep], p[:, None])
-    stats = lineage_statistics(times, np.broadcast_to(values[col.birth_rule], times.shape),
-                               np.broadcast_to(values[col.death_rule], times.shape))
-    arrested = int(rng.binomial(int(round(protocol.injection.cells)), params.value(col.arrest_parameter)))
-    nodules = sample_nodules(stats, protocol.days, arrested, params.value(col.visible_parameter), rng)
-    return stats, nodules
+    return SimulationResult(species, observables, units, status, message, lineages, nodules, provenance)
 
 
 def software_versions() -> dict[str, str]:

@@ -41,6 +41,7 @@ class StudyPlan:
     endpoint: HumaneEndpoint
     seed: int
     solver: SolverOptions = SolverOptions()
+    engine: str = "scipy"  # "batch" (numba: a chunk's animals at once) or "scipy"; see with_engine
 
     @property
     def name(self) -> str:
@@ -61,6 +62,11 @@ class StudyPlan:
         spec = self.spec.model_copy(update={"animals_per_arm": animals,
                                             "arms": [a.model_copy(update={"animals": None}) for a in self.spec.arms]})
         return replace(self, spec=spec, arms=tuple(replace(a, animals=animals) for a in self.arms))
+
+    def with_engine(self, engine: str) -> "StudyPlan":
+        from ..simulate.cohort import resolve_engine
+
+        return replace(self, engine=resolve_engine(engine))
 
     def with_seed(self, seed: int) -> "StudyPlan":
         if seed < 0:

@@ -162,6 +162,7 @@ def study_provenance(plan, workers: int, chunk_size: int) -> dict[str, Any]:
         "measurement_noise": {"flow_events": plan.noise.flow_events, "assay_cv": plan.noise.assay_cv},
         "humane_endpoint": {"observable": plan.endpoint.observable, "above": plan.endpoint.above},
         "solver": plan.solver.__dict__,
+        "engine": plan.engine,
         "parameters": plan.model.parameters.values(),
         "workers": workers,
         "chunk_size": chunk_size,

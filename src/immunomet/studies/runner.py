@@ -18,6 +18,7 @@ import pandas as pd
 from ..cohorts import animal_seeds
 from ..readouts import READOUTS, measure, time_to_endpoint
 from ..simulate import simulate
+from ..simulate.cohort import simulate_cohort
 from .plan import StudyPlan
 
 # daily time courses kept per animal (for cohort bands in figures and reports)
@@ -49,12 +50,32 @@ def make_chunks(plan: StudyPlan, chunk_size: int = 16) -> list[Chunk]:
 
 
 def run_chunk(plan: StudyPlan, chunk: Chunk) -> dict[str, pd.DataFrame]:
-    """Simulate and measure the animals of one chunk; returns the four tables."""
+    """Simulate and measure the animals of one chunk (together, on the batched engine, or one
+    by one); returns the four tables."""
+    arm = plan.arms[chunk.arm]
+    seeds = [animal_seeds(plan.seed, arm.name, i) for i in range(chunk.start, chunk.stop)]
+    values = [plan.variability.sample(plan.model.parameters, np.random.default_rng(s.parameters)) for s in seeds]
+    models = [plan.model.with_parameters(v) for v in values]
+    try:
+        results = simulate_cohort(models, arm.protocol, [s.colonisation for s in seeds], options=plan.solver,
+                                  engine=plan.engine)
+    except Exception:  # a bug must not lose the rest of the run: retry animal by animal, recording errors
+        results = [_simulate_or_error(m, arm.protocol, s.colonisation, plan) for m, s in zip(models, seeds)]
     rows: dict[str, list] = {t: [] for t in TABLES}
-    for i in range(chunk.start, chunk.stop):
-        for table, part in run_animal(plan, chunk.arm, i).items():
+    for i, (model, s, v, result) in enumerate(zip(models, seeds, values, results)):
+        animal = chunk.start + i
+        parts = (_failed_animal(arm, animal, s, v, result) if isinstance(result, str)
+                 else measure_animal(plan, arm, animal, model, s, v, result))
+        for table, part in parts.items():
             rows[table].extend(part)
     return {t: pd.DataFrame(rows[t], columns=COLUMNS[t]) for t in TABLES}
+
+
+def _simulate_or_error(model, protocol, seed, plan):
+    try:
+        return simulate(model, protocol, seed=seed, options=plan.solver)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
 
 
 COLUMNS = {
@@ -65,15 +86,8 @@ COLUMNS = {
 }
 
 
-def run_animal(plan: StudyPlan, arm_index: int, animal: int) -> dict[str, list]:
-    arm = plan.arms[arm_index]
-    seeds = animal_seeds(plan.seed, arm.name, animal)
-    values = plan.variability.sample(plan.model.parameters, np.random.default_rng(seeds.parameters))
-    model = plan.model.with_parameters(values)
-    try:
-        result = simulate(model, arm.protocol, seed=seeds.colonisation, options=plan.solver)
-    except Exception as exc:  # a bug must not lose the rest of the run: record it on the animal
-        return _failed_animal(arm, animal, seeds, values, f"{type(exc).__name__}: {exc}")
+def measure_animal(plan: StudyPlan, arm, animal: int, model, seeds, values, result) -> dict[str, list]:
+    """One simulated animal -> its rows: status and survival, readouts, time courses, parameters."""
     injection_day = arm.protocol.injection.day
     day, death = time_to_endpoint(result, plan.endpoint) if len(result.days) else (injection_day, False)
     animal_row = [arm.name, arm.part, animal, arm.protocol.genotype, result.status, result.message,
@@ -82,10 +96,10 @@ def run_animal(plan: StudyPlan, arm_index: int, animal: int) -> dict[str, list]:
     units = {r.name: r.unit for r in READOUTS}
     readouts = []
     for rday in arm.readout_days:
-        values = measure(model, result, rday, plan.noise, rng, local=plan.local_tumour)
+        measured = measure(model, result, rday, plan.noise, rng, local=plan.local_tumour)
         if death and rday > day:  # euthanised at the end point before this readout: nothing to measure
-            values = dict.fromkeys(values, float("nan"))
-        for name, value in values.items():
+            measured = dict.fromkeys(measured, float("nan"))
+        for name, value in measured.items():
             readouts.append([arm.name, animal, rday, name, value, units[name]])
     return {"animals": [animal_row], "readouts": readouts, "timecourses": _timecourses(arm.name, animal, result),
             "parameters": [[arm.name, animal, k, v] for k, v in values.items()]}
@@ -95,7 +109,7 @@ def _key(seeds) -> str:
     return f"{seeds.root.entropy}:{','.join(map(str, seeds.spawn_key))}"
 
 
-def _failed_animal(arm, animal, seeds, values, message) -> dict[str, list]:
+def _failed_animal(arm, animal, seeds, values, message: str) -> dict[str, list]:
     row = [arm.name, arm.part, animal, arm.protocol.genotype, "error", message, float("nan"), False, _key(seeds)]
     return {"animals": [row], "readouts": [], "timecourses": [],
             "parameters": [[arm.name, animal, k, v] for k, v in values.items()]}
@@ -119,7 +133,7 @@ def iter_chunks(plan: StudyPlan, chunks: list[Chunk], workers: int = 1,
     bar = tqdm(total=sum(c.size for c in chunks), unit="mouse", desc=plan.name, disable=not progress,
                dynamic_ncols=True)
     try:
-        if workers <= 1:
+        if workers <= 1 or plan.engine == "batch":  # the batched engine spreads animals over threads itself
             for chunk in chunks:
                 tables = run_chunk(plan, chunk)
                 bar.update(chunk.size)
