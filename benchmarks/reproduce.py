@@ -1,6 +1,6 @@
 """Wall time of `immunomet reproduce` (the built-in study, default animals per arm) as a user runs it.
 
-    python benchmarks/reproduce.py [--repeat 3] [--workers N]
+    python benchmarks/reproduce.py [--repeat 3] [--workers N] [--engine scipy|batch|auto]
 
 Goal (issue 3): under 60 s on a 2-core machine. Each repeat is a fresh process in a fresh folder,
 so interpreter start-up, imports, worker start-up and writing the run folder are all counted.
@@ -20,8 +20,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--engine", default="auto", choices=["auto", "batch", "scipy"])
     args = parser.parse_args()
-    cmd = [sys.executable, "-m", "immunomet", "reproduce", "--quiet"]
+    cmd = [sys.executable, "-m", "immunomet", "reproduce", "--quiet", "--engine", args.engine]
     if args.workers:
         cmd += ["--workers", str(args.workers)]
     times = []
@@ -35,7 +36,7 @@ def main() -> None:
         line = next(l for l in proc.stdout.splitlines() if l.startswith("run folder:"))
         print(f"repeat {i + 1}: {times[-1]:.1f} s wall  ({line.split('(')[1].rstrip(')')})")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"immunomet reproduce on {cores} cores: median {statistics.median(times):.1f} s, "
+    print(f"immunomet reproduce --engine {args.engine} on {cores} cores: median {statistics.median(times):.1f} s, "
           f"max {max(times):.1f} s (goal < 60 s)")
 
 
