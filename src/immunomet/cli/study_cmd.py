@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..store import Catalog, execute_study
+from ..store import Catalog, execute_study, resume_study
 from ..studies import builtin_studies, load_builtin, load_study_file, plan_study
 from ..studies.builtin import builtin_study_text
 from ..studies.runner import default_workers
@@ -27,6 +27,14 @@ def register(sub) -> None:
     p.add_argument("study_file", type=Path, metavar="STUDY.yaml")
     _run_options(p)
     p.set_defaults(handler=run)
+
+    p = sub.add_parser("resume", help="finish an interrupted run in its run folder",
+                       description="Run the chunks an interrupted run did not finish, with the run's own seed, "
+                                   "engine and chunk size: the final tables equal an uninterrupted run's.")
+    p.add_argument("run_folder", type=Path, metavar="RUN")
+    p.add_argument("--workers", type=positive_int, default=None, help="processes (default: the machine's cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=resume)
 
     p = sub.add_parser("study", help="list, show or describe study specs")
     p.add_argument("action", choices=["list", "show", "schema"],
@@ -75,6 +83,14 @@ def _execute(spec: StudySpec, args: argparse.Namespace) -> int:
     how = "the batched engine" if plan.engine == "batch" else f"{workers} workers"
     print(f"\nrun folder: {folder.path}  ({plan.n_animals} mice in {wall:.1f} s on {how})")
     print(f"catalog:    {Catalog(root).path}")
+    return 0 if result.n_failed == 0 else 1
+
+
+def resume(args: argparse.Namespace) -> int:
+    workers = args.workers or default_workers()
+    result, folder = resume_study(args.run_folder, workers=workers, progress=not args.quiet)
+    print(result)
+    print(f"\nrun folder: {folder.path}  ({result.provenance.get('status')}, {len(result.animals)} mice)")
     return 0 if result.n_failed == 0 else 1
 
 

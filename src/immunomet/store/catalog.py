@@ -26,6 +26,13 @@ CREATE TABLE IF NOT EXISTS runs (
     immunomet_version VARCHAR,
     wall_seconds DOUBLE,
     provenance JSON
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    run_id VARCHAR,
+    chunk INTEGER,
+    animals INTEGER,
+    finished VARCHAR,
+    PRIMARY KEY (run_id, chunk)
 )
 """
 
@@ -63,6 +70,22 @@ class Catalog:
         try:
             con.execute("UPDATE runs SET status = ?, finished = ?, failed = ?, wall_seconds = ? WHERE run_id = ?",
                         [status, finished, failed, wall_seconds, run_id])
+        finally:
+            con.close()
+
+    def mark_chunk(self, run_id: str, chunk: int, animals: int, finished: str) -> None:
+        """Record a chunk whose tables are in the run folder (after their atomic rename)."""
+        con = self._connect()
+        try:
+            con.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?)", [run_id, chunk, animals, finished])
+        finally:
+            con.close()
+
+    def chunks(self, run_id: str) -> pd.DataFrame:
+        con = self._connect()
+        try:
+            return con.execute("SELECT chunk, animals, finished FROM chunks WHERE run_id = ? ORDER BY chunk",
+                               [run_id]).df()
         finally:
             con.close()
 

@@ -51,6 +51,15 @@ class RunFolder:
     def write_study(self, spec_dict: dict) -> None:
         _atomic_write_text(self.path / "study.yaml", yaml.safe_dump(spec_dict, sort_keys=False))
 
+    def read_study(self):
+        """The study as run (``study.yaml``), validated again."""
+        from ..studies import parse_study
+
+        file = self.path / "study.yaml"
+        if not file.is_file():
+            raise DataError(f"{str(self.path)!r} is not a run folder (no study.yaml)")
+        return parse_study(yaml.safe_load(file.read_text()), str(file))
+
     def write_provenance(self, provenance: dict) -> None:
         _atomic_write_text(self.path / "provenance.json", json.dumps(provenance, indent=2, default=str))
 
