@@ -33,6 +33,7 @@ def register(sub) -> None:
                                    "engine and chunk size: the final tables equal an uninterrupted run's.")
     p.add_argument("run_folder", type=Path, metavar="RUN")
     p.add_argument("--workers", type=positive_int, default=None, help="processes (default: the machine's cores)")
+    p.add_argument("--scheduler", type=scheduler_address, default="local", help=_SCHEDULER_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=resume)
 
@@ -47,6 +48,16 @@ def register(sub) -> None:
     p.set_defaults(handler=runs)
 
 
+_SCHEDULER_HELP = ("local (default): this machine's cores; tcp://HOST:PORT: a Dask scheduler whose workers run "
+                   "the chunks (the 'dist' extra; see docs/scaling.md)")
+
+
+def scheduler_address(text: str) -> str:
+    if text == "local" or text.startswith(("tcp://", "tls://", "inproc://")):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r}: use local or a Dask scheduler address such as tcp://HOST:8786")
+
+
 def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--animals", type=positive_int, default=None, help="animals per arm (overrides the study)")
     p.add_argument("--seed", type=nonnegative_int, default=None, help="study seed (overrides the study)")
@@ -54,6 +65,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-size", type=positive_int, default=8, help="animals per task (results do not depend on it)")
     p.add_argument("--root", type=Path, default=Path("runs"), help="runs folder with the catalog (default ./runs)")
     p.add_argument("--out", type=Path, default=None, help="run folder (default ROOT/STUDY-TIMESTAMP)")
+    p.add_argument("--scheduler", type=scheduler_address, default="local", help=_SCHEDULER_HELP)
     p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto",
                    help="batch: the numba cohort engine (the 'fast' extra), threads over all cores; scipy: one "
                         "animal at a time over --workers processes; auto (default): batch if numba is installed")
@@ -77,10 +89,11 @@ def _execute(spec: StudySpec, args: argparse.Namespace) -> int:
     workers = args.workers or default_workers()
     root = args.out.parent if args.out is not None else args.root
     result, folder = execute_study(plan, root=root, out=args.out, workers=workers, chunk_size=args.chunk_size,
-                                   progress=not args.quiet)
+                                   progress=not args.quiet, scheduler=args.scheduler)
     print(result)
     wall = result.provenance.get("wall_seconds")
-    how = "the batched engine" if plan.engine == "batch" else f"{workers} workers"
+    how = f"Dask at {args.scheduler}" if args.scheduler != "local" else (
+        "the batched engine" if plan.engine == "batch" else f"{workers} workers")
     print(f"\nrun folder: {folder.path}  ({plan.n_animals} mice in {wall:.1f} s on {how})")
     print(f"catalog:    {Catalog(root).path}")
     return 0 if result.n_failed == 0 else 1
@@ -88,7 +101,7 @@ def _execute(spec: StudySpec, args: argparse.Namespace) -> int:
 
 def resume(args: argparse.Namespace) -> int:
     workers = args.workers or default_workers()
-    result, folder = resume_study(args.run_folder, workers=workers, progress=not args.quiet)
+    result, folder = resume_study(args.run_folder, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
     print(result)
     print(f"\nrun folder: {folder.path}  ({result.provenance.get('status')}, {len(result.animals)} mice)")
     return 0 if result.n_failed == 0 else 1

@@ -15,7 +15,7 @@ from .run_folder import RunFolder
 
 def execute_study(plan: StudyPlan, *, root: str | Path = "runs", out: str | Path | None = None,
                   workers: int = 1, chunk_size: int = 16, progress: bool = True,
-                  figure: bool = True) -> tuple[StudyResult, RunFolder]:
+                  figure: bool = True, scheduler: str = "local") -> tuple[StudyResult, RunFolder]:
     """Simulate every animal, writing each finished chunk to the run folder as it arrives.
 
     The catalog lives in ``root`` (the parent of ``out`` when ``out`` is given). Results are the
@@ -23,15 +23,16 @@ def execute_study(plan: StudyPlan, *, root: str | Path = "runs", out: str | Path
     ``resume_study``.
     """
     folder = RunFolder.create(plan.name, root, out)
-    provenance = study_provenance(plan, workers, chunk_size) | {"run_id": folder.run_id, "status": "running"}
+    provenance = study_provenance(plan, workers, chunk_size) | {"run_id": folder.run_id, "status": "running",
+                                                                  "scheduler": scheduler}
     folder.write_study(plan.spec.model_dump(mode="json", exclude_defaults=True))
     folder.write_provenance(provenance)
     Catalog(folder.path.parent).register(folder.run_id, folder.path, provenance)
-    return _run_chunks(plan, folder, provenance, workers, chunk_size, progress, figure)
+    return _run_chunks(plan, folder, provenance, workers, chunk_size, progress, figure, scheduler)
 
 
 def resume_study(path: str | Path, *, workers: int = 1, progress: bool = True,
-                 figure: bool = True) -> tuple[StudyResult, RunFolder]:
+                 figure: bool = True, scheduler: str = "local") -> tuple[StudyResult, RunFolder]:
     """Finish an interrupted run: the chunks not yet written, with the run's own seed, engine and
     chunk size, so the final tables equal those of an uninterrupted run (no animal lost or doubled)."""
     folder = RunFolder(path)
@@ -42,11 +43,11 @@ def resume_study(path: str | Path, *, workers: int = 1, progress: bool = True,
     if provenance["seed"] != plan.seed or provenance["model_hash"] != plan.model.hash:
         raise DataError(f"{folder.path}: study.yaml no longer matches the run's provenance (seed or model); "
                         "start a new run instead")
-    return _run_chunks(plan, folder, provenance, workers, int(provenance["chunk_size"]), progress, figure)
+    return _run_chunks(plan, folder, provenance, workers, int(provenance["chunk_size"]), progress, figure, scheduler)
 
 
 def _run_chunks(plan, folder: RunFolder, provenance: dict, workers: int, chunk_size: int, progress: bool,
-                figure: bool) -> tuple[StudyResult, RunFolder]:
+                figure: bool, scheduler: str) -> tuple[StudyResult, RunFolder]:
     catalog = Catalog(folder.path.parent)
     done = folder.completed_chunks()
     chunks = make_chunks(plan, chunk_size)
@@ -58,7 +59,7 @@ def _run_chunks(plan, folder: RunFolder, provenance: dict, workers: int, chunk_s
     start = time.perf_counter()
     status = "interrupted"
     try:
-        for chunk, tables in iter_chunks(plan, todo, workers, progress):
+        for chunk, tables in iter_chunks(plan, todo, workers, progress, scheduler):
             folder.write_chunk(chunk.index, tables)
             catalog.mark_chunk(folder.run_id, chunk.index, chunk.size, _now())
         status = "complete"

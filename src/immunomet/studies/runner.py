@@ -125,14 +125,20 @@ def _timecourses(arm: str, animal: int, result) -> list[list]:
     return out
 
 
-def iter_chunks(plan: StudyPlan, chunks: list[Chunk], workers: int = 1,
-                progress: bool = True) -> Iterator[tuple[Chunk, dict[str, pd.DataFrame]]]:
-    """Yield (chunk, tables) as chunks finish, on ``workers`` processes, with a progress bar."""
+def iter_chunks(plan: StudyPlan, chunks: list[Chunk], workers: int = 1, progress: bool = True,
+                scheduler: str = "local") -> Iterator[tuple[Chunk, dict[str, pd.DataFrame]]]:
+    """Yield (chunk, tables) as chunks finish, with a progress bar: on this machine (``workers``
+    processes, or the batched engine's threads) or on a Dask cluster (``scheduler="tcp://..."``)."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=sum(c.size for c in chunks), unit="mouse", desc=plan.name, disable=not progress,
                dynamic_ncols=True)
     try:
+        if scheduler != "local":
+            from .distributed import dask_chunks
+
+            yield from dask_chunks(plan, chunks, scheduler, bar)
+            return
         if workers <= 1 or plan.engine == "batch":  # the batched engine spreads animals over threads itself
             for chunk in chunks:
                 tables = run_chunk(plan, chunk)
