@@ -46,7 +46,6 @@ READOUTS = (
     Readout("mhc1_mfi", "x in vitro", "MHC-I on cancer cells (relative MFI)", "mfi"),
     Readout("serum_il6", "pg/mL", "serum IL-6 (ELISA)", "serum"),
 )
-READOUT_BY_NAME = {r.name: r for r in READOUTS}
 
 # flow gates: readout -> (parent gate, model rule giving the fraction of the parent)
 _CD8_GATE = ("perforin_of_cd8", "gzmb_of_cd8", "em_of_cd8")

@@ -124,9 +124,9 @@ def column_groups(pattern: np.ndarray) -> np.ndarray:
 def sparse_lu_plan(pattern: np.ndarray):
     """Symbolic LU without pivoting of a matrix with this pattern (diagonal included).
 
-    Returns the filled pattern's flat positions and the elimination as operation lists, so the
-    numeric factorisation is a loop over precomputed index triples: ``a[t] -= a[l] * a[u]``
-    (update) after ``a[l] /= a[d]`` (scale), all on a flat array of the filled non-zeros.
+    Returns the flat slot of each filled non-zero and the elimination as operation lists
+    (``a[l] /= a[d]`` then the updates ``a[t] -= a[l] * a[u]``) plus the triangular solves' rows,
+    which ``lu_source`` writes out as straight-line code.
     """
     n = pattern.shape[0]
     filled = pattern | np.eye(n, dtype=bool)
@@ -157,7 +157,7 @@ def sparse_lu_plan(pattern: np.ndarray):
                                np.array([c for r in rows_ for _, c in r], np.int64))
     l_ptr, l_idx, l_col = as_arrays(lower)
     u_ptr, u_idx, u_col = as_arrays(upper)
-    return LUPlan(len(ii), ii.astype(np.int64), jj.astype(np.int64), index[np.arange(n), np.arange(n)].copy(),
+    return LUPlan(len(ii), index[np.arange(n), np.arange(n)].copy(),
                   np.array(scale_l, np.int64), np.array(scale_d, np.int64), np.array(upd_ptr, np.int64),
                   np.array(upd_t, np.int64), np.array(upd_l, np.int64), np.array(upd_u, np.int64),
                   l_ptr, l_idx, l_col, u_ptr, u_idx, u_col, index)
@@ -165,8 +165,6 @@ def sparse_lu_plan(pattern: np.ndarray):
 
 class LUPlan(NamedTuple):
     nnz: int
-    rows: np.ndarray
-    cols: np.ndarray
     diag: np.ndarray
     scale_l: np.ndarray
     scale_d: np.ndarray
