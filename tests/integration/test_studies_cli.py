@@ -21,7 +21,7 @@ def test_reproduce_writes_a_run_folder_catalog_and_summaries(tmp_path):
     assert "Il6-/- anti-PD-L1" in proc.stdout and "median survival" in proc.stdout
     folder = next((tmp_path / "runs").glob("toyoshima2019-*"))
     readouts = pd.concat(pd.read_parquet(p) for p in (folder / "tables" / "readouts").glob("part-*.parquet"))
-    assert readouts["arm"].nunique() == 10
+    assert readouts["arm"].nunique() == 15  # 10 colonisation + 5 prediction arms (F9)
     assert (folder / "provenance.json").exists() and (folder / "figure.png").exists()
     listing = run("runs", cwd=tmp_path)
     assert "toyoshima2019" in listing.stdout and "complete" in listing.stdout

@@ -67,7 +67,15 @@ def test_every_mouse_parameter_has_unit_prior_and_source(mouse):
 
 
 def test_default_model_lints_clean(mouse):
-    assert [str(i) for i in lint(mouse)] == []
+    """No lint issues except calibrated values pinned to a prior bound (listed in docs/parameters.md:
+    the F1-F7 search wanted to leave the published range there)."""
+    issues = lint(mouse)
+    pinned = [i for i in issues if "sits on its prior bound" in str(i)]
+    assert [str(i) for i in issues if i not in pinned] == []
+    for issue in pinned:
+        name = str(issue).split("'")[1]
+        assert "calibrated" in mouse.parameters[name].source, name
+    assert sorted(str(i).split("'")[1] for i in pinned) == ["imax_il6_maturation", "p_il12", "s_kill"]
 
 
 def test_treatment_syntax():

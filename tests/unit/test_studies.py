@@ -77,7 +77,7 @@ def test_builtin_study_has_every_arm_of_the_paper():
         for arm in ("isotype", "anti-CD8", "anti-IFNAR1", "anti-IL-12", "anti-PD-L1"):
             assert f"{genotype} {arm}" in names
         assert f"{genotype} survival anti-PD-L1" in names
-    assert {a.part for a in plan.arms} == {"colonisation", "survival"}
+    assert {a.part for a in plan.arms} == {"colonisation", "survival", "predictions"}
 
 
 @pytest.mark.parametrize("changes, message", [

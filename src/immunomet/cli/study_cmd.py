@@ -73,14 +73,26 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 
 
 def reproduce(args: argparse.Namespace) -> int:
-    return _execute(load_builtin(args.study), args)
+    """Run the built-in study, then check the findings and write the report into the run folder."""
+    from ..report.run_report import analyse_and_report
+    from .analysis_cmd import format_findings
+
+    code, folder = _execute(load_builtin(args.study), args)
+    if folder is None:
+        return code
+    path, findings, _ = analyse_and_report(folder.path, workers=args.workers or default_workers(),
+                                           progress=not args.quiet)
+    print("\n" + format_findings(findings))
+    print(f"\nreport:     {path}")
+    return code  # the verdicts are printed; 'immunomet validate RUN' exits 1 on a FAIL
 
 
 def run(args: argparse.Namespace) -> int:
-    return _execute(load_study_file(args.study_file), args)
+    return _execute(load_study_file(args.study_file), args)[0]
 
 
-def _execute(spec: StudySpec, args: argparse.Namespace) -> int:
+def _execute(spec: StudySpec, args: argparse.Namespace):
+    """Run and store a study; returns (exit code, run folder)."""
     plan = plan_study(spec).with_engine(args.engine)
     if args.animals is not None:
         plan = plan.with_animals(args.animals)
@@ -96,7 +108,7 @@ def _execute(spec: StudySpec, args: argparse.Namespace) -> int:
         "the batched engine" if plan.engine == "batch" else f"{workers} workers")
     print(f"\nrun folder: {folder.path}  ({plan.n_animals} mice in {wall:.1f} s on {how})")
     print(f"catalog:    {Catalog(root).path}")
-    return 0 if result.n_failed == 0 else 1
+    return (0 if result.n_failed == 0 else 1), folder
 
 
 def resume(args: argparse.Namespace) -> int:

@@ -66,8 +66,9 @@ RULES = (
          "extra death as the liver fills (makes net growth logistic)"),
     Rule("cd8_kill_per_cell", "kill_max * ratio_kill ** l_kill / (s_kill + ratio_kill ** l_kill)", "1/day",
          "death rate of a cancer cell from CD8 killing (de Pillis ratio-dependent form)"),
-    Rule("ratio_kill", "cd8_effector * mhc1 * (1 - pd1_suppression) / (cancer_cells + cancer_floor)", "1",
-         "functional effectors per cancer cell (MHC-I scaled, PD-1 suppressed)"),
+    Rule("ratio_kill", "cd8_effector * mhc1 * (1 - pd1_suppression) / (cancer_cells + K_encounter)", "1",
+         "functional effectors per cancer cell (MHC-I scaled, PD-1 suppressed); with few cancer cells the"
+         " effectors must first find them, so the ratio stops rising below K_encounter"),
     Rule("innate_kill_per_cell", "k_innate * seeding_window", "1/day", "innate clearance of newly arrested cells"),
     Rule("tumour_death_per_cell", "d_tumour + crowding_death_per_cell + innate_kill_per_cell + cd8_kill_per_cell",
          "1/day",
@@ -150,8 +151,9 @@ PROCESSES = (
             "naive death and anti-CD8 depletion"),
     Process("cd8_priming", "k_priming * dc_stimulation * cd8_naive", {"cd8_naive": -1, "cd8_primed": 1},
             "mature DCs prime tumour-specific CD8"),
-    Process("cd8_expansion", "r_cd8 * dc_stimulation * signal3 * cd8_primed", {"cd8_primed": 1},
-            "clonal expansion driven by presentation and IL-12 (signal 3)"),
+    Process("cd8_expansion", "r_cd8 * dc_stimulation * signal3 * cd8_primed / (1 + cd8_primed / K_cd8_clone)",
+            {"cd8_primed": 1}, "clonal expansion driven by presentation and IL-12 (signal 3); saturates as"
+            " the response fills its niche in the node"),
     Process("cd8_primed_death", "(d_cd8_primed + cd8_depletion_rate) * cd8_primed", {"cd8_primed": -1},
             "loss of primed cells and anti-CD8 depletion"),
     Process("cd8_differentiation", "k_differentiation * cd8_primed", {"cd8_primed": -1},

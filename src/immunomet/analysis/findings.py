@@ -1,0 +1,178 @@
+"""The findings of Toyoshima et al. 2019 (BIOLOGY.md F1-F9) as executable checks on a study run.
+
+Each finding is a list of criteria; a criterion compares one arm with a reference arm on a
+readout (Mann-Whitney U, ratio of medians) or on survival (log-rank, Cox HR, KM medians), and
+states the direction the paper found. Arms are found by what was done to them (genotype, agents,
+part), not by their names, so any run that holds the arms can be checked. The same thresholds
+serve every run; nothing here touches model parameters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .arms import ArmKey, find_arm
+from .groups import compare, holm
+from .survival import cox_hazard_ratio, kaplan_meier, logrank_pairwise
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """``arm`` against ``reference``: on ``readout`` (or "survival"), ``direction`` one of
+    higher / lower / similar. "similar" passes when the ratio of medians lies within
+    [1/bound, bound] (readouts), or the KM medians differ by at most ``bound`` days (survival)."""
+
+    readout: str
+    reference: ArmKey
+    arm: ArmKey
+    direction: str
+    bound: float = 1.5
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    statement: str
+    criteria: tuple[Criterion, ...]
+    source: str = "Toyoshima et al. 2019 (BIOLOGY.md)"
+    evaluable_on_mice: bool = True
+
+
+WT, KO = "wt", "il6-ko"
+ISO_WT, ISO_KO = ArmKey(WT), ArmKey(KO)
+SURV, PRED = "survival", "predictions"
+
+
+def _k(genotype, *agents, part="colonisation"):
+    return ArmKey(genotype, frozenset(agents), part)
+
+
+FINDINGS = (
+    Finding("F1", "Il6-/- mice form fewer liver metastases than WT", (
+        Criterion("visible_nodules", ISO_WT, ISO_KO, "lower"),
+        Criterion("liver_weight", ISO_WT, ISO_KO, "lower"))),
+    Finding("F2", "Il6-/- mice live longer than WT", (
+        Criterion(SURV, _k(WT, part=SURV), _k(KO, part=SURV), "longer"),)),
+    Finding("F3", "Depleting CD8 removes the protection of Il6-/- (metastasis back to about WT level)", (
+        Criterion("visible_nodules", ISO_KO, _k(KO, "anti-cd8"), "higher"),
+        Criterion("visible_nodules", ISO_WT, _k(KO, "anti-cd8"), "similar", 1.5))),
+    Finding("F4", "Il6-/- foci hold more effector CD8 (perforin+, GzmB+) and more mature DCs (MHC-II high, "
+            "IL-12+, IFN-alpha/beta+)", tuple(
+        Criterion(r, ISO_WT, ISO_KO, "higher")
+        for r in ("perforin_of_cd8", "gzmb_of_cd8", "mhc2hi_of_dc", "il12_of_dc", "ifn_of_dc"))),
+    Finding("F5", "Blocking IFNAR1 or neutralising IL-12 worsens liver metastasis in Il6-/- mice", (
+        Criterion("visible_nodules", ISO_KO, _k(KO, "anti-ifnar1"), "higher"),
+        Criterion("visible_nodules", ISO_KO, _k(KO, "anti-il12"), "higher"))),
+    Finding("F6", "Il6-/- raises type I IFN signalling, which raises PD-L1 and MHC-I on the cancer cells", (
+        Criterion("pdl1_mfi", ISO_WT, ISO_KO, "higher"),
+        Criterion("mhc1_mfi", ISO_WT, ISO_KO, "higher"),
+        Criterion("pdl1_mfi", ISO_KO, _k(KO, "anti-ifnar1"), "lower"))),
+    Finding("F7", "Anti-PD-L1 suppresses colonisation and prolongs survival in Il6-/- mice, but does little "
+            "in WT", (
+        Criterion("visible_nodules", ISO_KO, _k(KO, "anti-pdl1"), "lower"),
+        Criterion(SURV, _k(KO, part=SURV), _k(KO, "anti-pdl1", part=SURV), "longer"),
+        Criterion("visible_nodules", ISO_WT, _k(WT, "anti-pdl1"), "similar", 1.33),
+        Criterion(SURV, _k(WT, part=SURV), _k(WT, "anti-pdl1", part=SURV), "similar", 3.0))),
+    Finding("F8", "Patients with low tumour IL-6 have longer DFS than patients with high tumour IL-6", (),
+            evaluable_on_mice=False),
+    Finding("F9", "Predicted: IL-6R blockade + anti-PD-L1 beats either alone in WT; IL-6R blockade improves "
+            "poly(I:C)", (
+        Criterion("visible_nodules", _k(WT, "anti-pdl1", part=PRED), _k(WT, "anti-il6r", "anti-pdl1", part=PRED),
+                  "lower"),
+        Criterion("visible_nodules", _k(WT, "anti-il6r", part=PRED), _k(WT, "anti-il6r", "anti-pdl1", part=PRED),
+                  "lower"),
+        Criterion("visible_nodules", _k(WT, "poly-ic", part=PRED), _k(WT, "poly-ic", "anti-il6r", part=PRED),
+                  "lower")),
+            source="BIOLOGY.md: predicted by the study, not tested in it"),
+)
+
+
+@dataclass
+class FindingResult:
+    finding: Finding
+    status: str                 # PASS, FAIL or NOT RUN
+    criteria: pd.DataFrame      # one row per criterion
+    reason: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.finding.id
+
+
+def check_findings(result, plan, *, findings=FINDINGS, alpha: float = ALPHA) -> list[FindingResult]:
+    """Check each finding on a StudyResult ``result`` of ``plan`` (its StudyPlan)."""
+    wide = result.wide()
+    out = []
+    for finding in findings:
+        if not finding.evaluable_on_mice:
+            out.append(FindingResult(finding, "NOT RUN", pd.DataFrame(),
+                                     "needs a virtual patient cohort (patient model: issue 7)"))
+            continue
+        arms = {c: (find_arm(plan, c.reference), find_arm(plan, c.arm)) for c in finding.criteria}
+        missing = sorted({str(k) for c, (a, b) in arms.items() for k, name in ((c.reference, a), (c.arm, b))
+                          if name is None})
+        if missing:
+            out.append(FindingResult(finding, "NOT RUN", pd.DataFrame(), "the run has no arm " + "; ".join(missing)))
+            continue
+        rows = [_evaluate(c, *arms[c], wide, result.animals) for c in finding.criteria]
+        table = pd.DataFrame(rows)
+        tested = table["direction"] != "similar"
+        table["p_adjusted"] = np.nan
+        if tested.any():
+            table.loc[tested, "p_adjusted"] = holm(table.loc[tested, "p"].to_numpy())
+        table["passed"] = [_passes(r, alpha) for r in table.to_dict("records")]
+        out.append(FindingResult(finding, "PASS" if table["passed"].all() else "FAIL", table))
+    return out
+
+
+def _evaluate(c: Criterion, reference: str, arm: str, wide: pd.DataFrame, animals: pd.DataFrame) -> dict:
+    row = {"readout": c.readout, "reference": reference, "arm": arm, "direction": c.direction, "bound": c.bound}
+    if c.readout == SURV:
+        lr = logrank_pairwise(animals, [reference, arm], [(reference, arm)], adjust="none")
+        hr = cox_hazard_ratio(animals, arm, reference)
+        fits = kaplan_meier(animals, [reference, arm])
+        m_ref, m_arm = (float(fits[a].median_survival_time_) for a in (reference, arm))
+        row |= {"n_ref": int(lr["n_a"].iloc[0]), "n_arm": int(lr["n_b"].iloc[0]), "effect": "HR",
+                "estimate": hr.hr, "low": hr.low, "high": hr.high, "median_ref": m_ref, "median_arm": m_arm,
+                "test": "log-rank", "statistic": float(lr["chi2"].iloc[0]), "p": float(lr["p"].iloc[0]),
+                "note": hr.note}
+    else:
+        cmp = compare(wide.loc[wide["arm"] == reference, c.readout], wide.loc[wide["arm"] == arm, c.readout],
+                      readout=c.readout, a=reference, b=arm)
+        row |= {"n_ref": cmp.n_a, "n_arm": cmp.n_b, "effect": "ratio of medians", "estimate": cmp.ratio,
+                "low": cmp.ratio_low, "high": cmp.ratio_high, "median_ref": cmp.median_a, "median_arm": cmp.median_b,
+                "test": "Mann-Whitney U", "statistic": cmp.statistic, "p": cmp.p, "note": ""}
+    return row
+
+
+def _passes(row: dict, alpha: float) -> bool:
+    est, direction = row["estimate"], row["direction"]
+    if direction == "similar":
+        if row["readout"] == SURV:
+            gap = abs(_finite(row["median_arm"], row["n_arm"]) - _finite(row["median_ref"], row["n_ref"]))
+            return bool(gap <= row["bound"])
+        return bool(np.isfinite(est) and 1.0 / row["bound"] <= est <= row["bound"])
+    significant = np.isfinite(row["p_adjusted"]) and row["p_adjusted"] < alpha
+    if row["readout"] == SURV:  # longer survival: HR below 1 and KM median later
+        return bool(significant and est < 1.0 and row["median_arm"] > row["median_ref"])
+    return bool(significant and ((est > 1.0) if direction == "higher" else (est < 1.0)))
+
+
+def _finite(median: float, n: int) -> float:
+    return median if np.isfinite(median) else 1e9  # not reached
+
+
+def findings_table(results: list[FindingResult]) -> pd.DataFrame:
+    """One row per criterion (NOT RUN findings get one row), for printing, reports and CSV."""
+    rows = []
+    for r in results:
+        if r.criteria.empty:
+            rows.append({"finding": r.id, "status": r.status, "statement": r.finding.statement, "note": r.reason})
+            continue
+        for rec in r.criteria.to_dict("records"):
+            rows.append({"finding": r.id, "status": r.status, "statement": r.finding.statement, **rec})
+    return pd.DataFrame(rows)

@@ -1,0 +1,153 @@
+"""Animals per arm needed to detect an effect, by simulation.
+
+For each comparison (arm vs reference, on a readout or on survival) a pool of virtual animals is
+simulated per arm with the study's own variability, noise and seeds; experiments of n animals per
+arm are drawn from the pools (without replacement while n <= pool size) and tested the way the
+findings are tested (Mann-Whitney U, or log-rank for survival). Power at n is the share of drawn
+experiments with p < alpha and the effect in the stated direction; the animals needed are the
+smallest n reaching the target power. Each comparison is tested on its own (no multiplicity
+correction), as a sample-size calculation for one primary comparison usually is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+N_GRID = (3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    label: str
+    readout: str          # a readout name, or "survival"
+    reference: str        # arm names in the plan
+    arm: str
+    direction: str        # higher, lower, longer, or different (either way)
+
+
+def pool_plan(plan, arm_names: set[str], pool: int):
+    """The plan restricted to ``arm_names``, with ``pool`` animals each (same seeds per animal)."""
+    arms = tuple(replace(a, animals=pool) for a in plan.arms if a.name in arm_names)
+    return replace(plan, arms=arms)
+
+
+def power_analysis(plan, comparisons: list[Comparison], *, pool: int = 40, n_grid=N_GRID, reps: int = 200,
+                   alpha: float = 0.05, target: float = 0.8, seed: int = 0, workers: int = 1,
+                   progress: bool = False, result=None) -> pd.DataFrame:
+    """One row per comparison: pooled effect, power at each n of ``n_grid``, animals needed.
+    ``result`` may pass an already simulated pool (a StudyResult of ``pool_plan``)."""
+    if result is None:
+        from ..studies.execute import run_study
+
+        needed = {c.reference for c in comparisons} | {c.arm for c in comparisons}
+        result = run_study(pool_plan(plan, needed, pool), workers=workers, progress=progress)
+    wide = result.wide()
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in comparisons:
+        ref, arm = _pool_values(result, wide, c, c.reference), _pool_values(result, wide, c, c.arm)
+        powers = {n: _power(ref, arm, n, c, reps, alpha, rng) for n in n_grid}
+        enough = [n for n, p in powers.items() if p >= target]
+        rows.append({"comparison": c.label, "readout": c.readout, "reference": c.reference, "arm": c.arm,
+                     "direction": c.direction, "pool": min(len(ref[0]), len(arm[0])), "effect": _effect(ref, arm, c),
+                     **{f"power_n{n}": p for n, p in powers.items()},
+                     "animals_needed": enough[0] if enough else np.nan,
+                     "needed_text": str(enough[0]) if enough else f"> {max(n_grid)}"})
+    return pd.DataFrame(rows)
+
+
+def _pool_values(result, wide, c: Comparison, arm: str):
+    if c.readout == "survival":
+        a = result.animals[(result.animals["arm"] == arm) & (result.animals["status"] == "success")]
+        return a["survival_day"].to_numpy(float), a["death"].to_numpy(bool)
+    v = wide.loc[wide["arm"] == arm, c.readout].to_numpy(float)
+    v = v[np.isfinite(v)]
+    return v, None
+
+
+def _effect(ref, arm, c: Comparison) -> str:
+    if c.readout == "survival":
+        return f"deaths {int(ref[1].sum())}/{len(ref[1])} vs {int(arm[1].sum())}/{len(arm[1])}"
+    m_ref, m_arm = np.median(ref[0]), np.median(arm[0])
+    return f"median {m_ref:.3g} vs {m_arm:.3g}"
+
+
+def _power(ref, arm, n: int, c: Comparison, reps: int, alpha: float, rng) -> float:
+    hits = 0
+    for _ in range(reps):
+        i = _draw(len(ref[0]), n, rng)
+        j = _draw(len(arm[0]), n, rng)
+        hits += _significant(ref, arm, i, j, c, alpha)
+    return hits / reps
+
+
+def _draw(size: int, n: int, rng) -> np.ndarray:
+    return rng.choice(size, n, replace=n > size)
+
+
+def _significant(ref, arm, i, j, c: Comparison, alpha: float) -> bool:
+    if c.readout == "survival":
+        from lifelines.statistics import logrank_test
+
+        t1, e1, t2, e2 = ref[0][i], ref[1][i], arm[0][j], arm[1][j]
+        if not (e1.any() or e2.any()):
+            return False
+        p = logrank_test(t1, t2, event_observed_A=e1, event_observed_B=e2).p_value
+        # direction: fewer observed-than-expected deaths in the arm = longer survival
+        longer = _rmst(t2, e2) > _rmst(t1, e1)
+        return bool(p < alpha and (longer or c.direction == "different"))
+    x, y = ref[0][i], arm[0][j]
+    if np.ptp(np.concatenate([x, y])) == 0:
+        return False
+    p = stats.mannwhitneyu(y, x, alternative="two-sided").pvalue
+    up = np.median(y) > np.median(x) or (np.median(y) == np.median(x) and y.mean() > x.mean())
+    if c.direction == "different":
+        return bool(p < alpha)
+    return bool(p < alpha and (up if c.direction == "higher" else not up))
+
+
+def _rmst(t, e) -> float:
+    """Restricted mean survival time up to the last follow-up (area under the KM curve)."""
+    order = np.argsort(t)
+    t, e = t[order], e[order]
+    at_risk = len(t) - np.arange(len(t))
+    surv = np.cumprod(1.0 - e / at_risk)
+    times = np.concatenate([[0.0], t])
+    levels = np.concatenate([[1.0], surv])
+    return float(np.sum(np.diff(times) * levels[:-1]))
+
+
+def findings_comparisons(plan, findings=None) -> list[Comparison]:
+    """The tested criteria of the findings checklist that ``plan`` can run, as comparisons."""
+    from .arms import find_arm
+    from .findings import FINDINGS
+
+    out = []
+    for f in findings or FINDINGS:
+        for k, cr in enumerate(f.criteria):
+            if cr.direction == "similar":
+                continue
+            ref, arm = find_arm(plan, cr.reference), find_arm(plan, cr.arm)
+            if ref and arm:
+                out.append(Comparison(f"{f.id}.{k + 1}", cr.readout, ref, arm, cr.direction))
+    return out
+
+
+def default_comparisons(plan) -> list[Comparison]:
+    """For a user's study: every arm against the first arm of its part, on the part's primary
+    readout (nodules, or tumour volume for local tumours) and on survival where deaths are possible."""
+    out = []
+    firsts: dict[str, str] = {}
+    for arm in plan.arms:
+        first = firsts.setdefault(arm.part, arm.name)
+        if first == arm.name:
+            continue
+        if arm.readout_days:
+            readout = "tumour_volume" if arm.protocol.injection.local else "visible_nodules"
+            out.append(Comparison(f"{arm.name} vs {first}: {readout}", readout, first, arm.name, "different"))
+        else:
+            out.append(Comparison(f"{arm.name} vs {first}: survival", "survival", first, arm.name, "different"))
+    return out

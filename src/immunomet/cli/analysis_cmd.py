@@ -1,0 +1,110 @@
+"""``immunomet validate [RUN]`` / ``power [STUDY.yaml|RUN]`` / ``report RUN``."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from ..analysis.findings import check_findings, findings_table
+from ..analysis.power import power_analysis
+from ..studies import load_builtin, load_study_file, plan_study, run_study
+from ..studies.runner import default_workers
+from ._args import positive_int
+
+
+def register(sub) -> None:
+    p = sub.add_parser("validate", help="check findings F1-F9 of the study on a run (PASS/FAIL)",
+                       description="Check BIOLOGY.md's findings on RUN (a run folder), or on a fresh in-memory run "
+                                   "of the built-in study. Exit 1 if any finding FAILs.")
+    p.add_argument("run_folder", nargs="?", type=Path, metavar="RUN")
+    p.add_argument("--csv", type=Path, default=None, help="also write the criteria table as CSV")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=validate)
+
+    p = sub.add_parser("power", help="animals per arm needed for 80%% power, by simulation",
+                       description="Simulate pools of animals per arm and draw experiments of n animals to find the "
+                                   "n with 80%% power: for the findings' comparisons (built-in study or a run of it), "
+                                   "or each arm vs the first arm of its part (a study YAML).")
+    p.add_argument("target", nargs="?", default=None, metavar="STUDY.yaml|RUN",
+                   help="a study file or run folder (default: the built-in toyoshima2019)")
+    p.add_argument("--pool", type=positive_int, default=40, help="simulated animals per arm (default 40)")
+    p.add_argument("--reps", type=positive_int, default=200, help="drawn experiments per n (default 200)")
+    p.add_argument("--power", type=float, default=0.8, help="target power (default 0.8)")
+    p.add_argument("--workers", type=positive_int, default=None)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=power)
+
+    p = sub.add_parser("report", help="write RUN/report.html (findings, survival, nodules, flow, power ...)")
+    p.add_argument("run_folder", type=Path, metavar="RUN")
+    p.add_argument("--pool", type=positive_int, default=40, help="animals per arm simulated for the power table")
+    p.add_argument("--workers", type=positive_int, default=None)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=report)
+
+
+def validate(args: argparse.Namespace) -> int:
+    from ..report.run_report import load_run
+
+    if args.run_folder is not None:
+        result, plan, _ = load_run(args.run_folder)
+    else:
+        plan = plan_study(load_builtin("toyoshima2019"))
+        result = run_study(plan, workers=default_workers(), progress=not args.quiet)
+    findings = check_findings(result, plan)
+    print(format_findings(findings))
+    if args.csv is not None:
+        findings_table(findings).to_csv(args.csv, index=False)
+    return 1 if any(f.status == "FAIL" for f in findings) else 0
+
+
+def format_findings(findings) -> str:
+    lines = []
+    for f in findings:
+        lines.append(f"{f.id}  {f.status:7s} {f.finding.statement}")
+        if f.reason:
+            lines.append(f"      {f.reason}")
+        for r in f.criteria.to_dict("records"):
+            mark = "ok " if r["passed"] else "NO "
+            if r["direction"] == "similar":
+                stat = "(no test: similarity bound " + (f"{r['bound']:g} d)" if r["readout"] == "survival"
+                                                        else f"x{r['bound']:g})")
+            else:
+                stat = f"{r['test']} p={r['p']:.2g} (Holm {r['p_adjusted']:.2g})"
+            ci = f"[{r['low']:.3g}, {r['high']:.3g}]"
+            lines.append(f"      {mark}{r['readout']}: {r['arm']} vs {r['reference']} {r['direction']}; "
+                         f"{r['effect']} {r['estimate']:.3g} {ci}; medians {r['median_arm']:.3g} vs "
+                         f"{r['median_ref']:.3g}; {stat}; n={r['n_arm']}/{r['n_ref']}")
+    passed = sum(f.status == "PASS" for f in findings)
+    failed = sum(f.status == "FAIL" for f in findings)
+    lines.append(f"\n{passed} PASS, {failed} FAIL, {len(findings) - passed - failed} NOT RUN")
+    return "\n".join(lines)
+
+
+def power(args: argparse.Namespace) -> int:
+    from ..report.run_report import comparisons_for, load_run
+
+    target = args.target
+    if target is not None and Path(target).is_dir():
+        _, plan, _ = load_run(target)
+    elif target is not None:
+        plan = plan_study(load_study_file(Path(target)))
+    else:
+        plan = plan_study(load_builtin("toyoshima2019"))
+    table = power_analysis(plan, comparisons_for(plan), pool=args.pool, reps=args.reps, target=args.power,
+                           workers=args.workers or default_workers(), progress=not args.quiet)
+    cols = ["comparison", "readout", "arm", "reference", "effect", "power_n5", "power_n8", "power_n12",
+            "needed_text"]
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+        print(table[[c for c in cols if c in table]].rename(columns={"needed_text": f"n for {args.power:.0%}"})
+              .to_string(index=False))
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    from ..report.run_report import analyse_and_report
+
+    path, findings, _ = analyse_and_report(args.run_folder, power_pool=args.pool,
+                                           workers=args.workers or default_workers(), progress=not args.quiet)
+    print(f"report: {path}")
+    return 0

@@ -1,0 +1,61 @@
+"""Analyse a finished run folder: findings checklist, power table, HTML report, all saved beside
+the run's tables (``RUN/analysis/findings.csv``, ``RUN/analysis/power.csv``, ``RUN/report.html``)."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from ..analysis.findings import check_findings, findings_table
+from ..analysis.power import default_comparisons, findings_comparisons, power_analysis
+from ..errors import DataError
+from ..store import RunFolder
+from ..studies import plan_study
+from .html import build_report
+
+
+def run_plan(folder: RunFolder):
+    """The plan a run folder was made with (seed and animals as recorded in its provenance)."""
+    prov = folder.read_provenance()
+    plan = plan_study(folder.read_study())
+    if prov.get("seed") is not None:
+        plan = plan.with_seed(int(prov["seed"]))
+    per_arm = prov.get("animals_per_arm", {})
+    arms = tuple(replace(a, animals=int(per_arm.get(a.name, a.animals))) for a in plan.arms)
+    return replace(plan, arms=arms).with_engine(prov.get("engine", plan.engine))
+
+
+def load_run(path: str | Path):
+    """(StudyResult, plan, folder) of a complete run folder; one-line DataError otherwise."""
+    folder = RunFolder(path)
+    if not (folder.path / "provenance.json").is_file():
+        raise DataError(f"{str(path)!r} is not a run folder (no provenance.json); give a folder under runs/")
+    result = folder.load_result()
+    if result.provenance.get("status") not in (None, "complete"):
+        raise DataError(f"run {str(path)!r} is {result.provenance.get('status')}; finish it with 'immunomet resume'")
+    return result, run_plan(folder), folder
+
+
+def comparisons_for(plan):
+    """The findings' comparisons when the run holds the study's arms, else each arm vs its part's first."""
+    return findings_comparisons(plan) or default_comparisons(plan)
+
+
+def analyse_and_report(path: str | Path, *, power_pool: int = 40, power_reps: int = 200, workers: int = 1,
+                       progress: bool = False) -> tuple[Path, list, pd.DataFrame]:
+    """Findings, power and the report of the run at ``path``; returns (report path, findings, power)."""
+    result, plan, folder = load_run(path)
+    findings = check_findings(result, plan)
+    out = folder.path / "analysis"
+    out.mkdir(exist_ok=True)
+    findings_table(findings).to_csv(out / "findings.csv", index=False)
+    power_file = out / "power.csv"
+    if power_file.is_file():
+        power = pd.read_csv(power_file)
+    else:
+        power = power_analysis(plan, comparisons_for(plan), pool=power_pool, reps=power_reps, workers=workers,
+                               progress=progress)
+        power.to_csv(power_file, index=False)
+    report = build_report(result, plan, findings, power, folder.path / "report.html")
+    return report, findings, power
