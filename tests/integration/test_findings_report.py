@@ -17,7 +17,7 @@ def run(*args, cwd=None):
 
 @pytest.fixture(scope="module")
 def default_run():
-    plan = im.plan_study(im.load_builtin("toyoshima2019"))
+    plan = im.plan_study(im.load_builtin("toyoshima2019")).with_engine("auto")
     return plan, im.run_study(plan, workers=2, progress=False)
 
 

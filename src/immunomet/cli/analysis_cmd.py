@@ -49,7 +49,7 @@ def validate(args: argparse.Namespace) -> int:
     if args.run_folder is not None:
         result, plan, _ = load_run(args.run_folder)
     else:
-        plan = plan_study(load_builtin("toyoshima2019"))
+        plan = plan_study(load_builtin("toyoshima2019")).with_engine("auto")
         result = run_study(plan, workers=default_workers(), progress=not args.quiet)
     findings = check_findings(result, plan)
     print(format_findings(findings))
@@ -88,9 +88,9 @@ def power(args: argparse.Namespace) -> int:
     if target is not None and Path(target).is_dir():
         _, plan, _ = load_run(target)
     elif target is not None:
-        plan = plan_study(load_study_file(Path(target)))
+        plan = plan_study(load_study_file(Path(target))).with_engine("auto")
     else:
-        plan = plan_study(load_builtin("toyoshima2019"))
+        plan = plan_study(load_builtin("toyoshima2019")).with_engine("auto")
     table = power_analysis(plan, comparisons_for(plan), pool=args.pool, reps=args.reps, target=args.power,
                            workers=args.workers or default_workers(), progress=not args.quiet)
     cols = ["comparison", "readout", "arm", "reference", "effect", "power_n5", "power_n8", "power_n12",

@@ -121,10 +121,12 @@ def mechanism_figure():
         (xa, ya, _), (xb, yb, _) = nodes[a], nodes[b]
         style = "-[" if inhibit else "-|>"
         colour = "#c0392b" if inhibit else "#2c3e50"
-        ax.annotate("", (xb, yb), (xa, ya), arrowprops=dict(arrowstyle=style, color=colour, lw=1.8, shrinkA=28,
-                                                             shrinkB=28, connectionstyle=f"arc3,rad={rad}"))
+        ax.annotate("", (xb, yb), (xa, ya), arrowprops=dict(arrowstyle=style, color=colour, lw=1.8, shrinkA=40,
+                                                             shrinkB=40, connectionstyle=f"arc3,rad={rad}"))
         if label:
-            ax.text((xa + xb) / 2, (ya + yb) / 2 + 0.25, label, ha="center", fontsize=8.5, color=colour)
+            vertical = abs(xa - xb) < 0.1
+            ax.text((xa + xb) / 2 + (0.12 if vertical else 0), (ya + yb) / 2 + (0 if vertical else 0.25), label,
+                    ha="left" if vertical else "center", fontsize=8.5, color=colour)
 
     arrow("il6", "dci", True, "STAT3 holds DCs immature")
     arrow("dci", "dcm", label="antigen, IFN")
