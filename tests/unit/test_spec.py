@@ -75,7 +75,7 @@ def test_default_model_lints_clean(mouse):
     for issue in pinned:
         name = str(issue).split("'")[1]
         assert "calibrated" in mouse.parameters[name].source, name
-    assert sorted(str(i).split("'")[1] for i in pinned) == ["imax_il6_maturation", "p_il12", "s_kill"]
+    assert sorted(str(i).split("'")[1] for i in pinned) == ["imax_il6_maturation", "r_cd8"]
 
 
 def test_treatment_syntax():

@@ -70,9 +70,10 @@ def _pool_values(result, wide, c: Comparison, arm: str):
 
 def _effect(ref, arm, c: Comparison) -> str:
     if c.readout == "survival":
-        return f"deaths {int(ref[1].sum())}/{len(ref[1])} vs {int(arm[1].sum())}/{len(arm[1])}"
+        return (f"RMST {_rmst(*ref):.1f} -> {_rmst(*arm):.1f} d; deaths {int(ref[1].sum())}/{len(ref[1])} -> "
+                f"{int(arm[1].sum())}/{len(arm[1])}")
     m_ref, m_arm = np.median(ref[0]), np.median(arm[0])
-    return f"median {m_ref:.3g} vs {m_arm:.3g}"
+    return f"median {m_ref:.3g} -> {m_arm:.3g}"
 
 
 def _power(ref, arm, n: int, c: Comparison, reps: int, alpha: float, rng) -> float:
@@ -110,7 +111,7 @@ def _significant(ref, arm, i, j, c: Comparison, alpha: float) -> bool:
 
 
 def _rmst(t, e) -> float:
-    """Restricted mean survival time up to the last follow-up (area under the KM curve)."""
+    """Restricted mean survival time up to the last time in ``t`` (area under the KM curve)."""
     order = np.argsort(t)
     t, e = t[order], e[order]
     at_risk = len(t) - np.arange(len(t))

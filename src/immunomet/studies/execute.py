@@ -16,6 +16,7 @@ def run_study(plan: StudyPlan, *, workers: int = 1, chunk_size: int = 16, progre
     for _, tables in iter_chunks(plan, make_chunks(plan, chunk_size), workers, progress, scheduler):
         for name in TABLES:
             parts[name].append(tables[name])
-    tables = {name: pd.concat(parts[name], ignore_index=True) for name in TABLES}
+    tables = {name: pd.concat([t for t in parts[name] if len(t)] or parts[name][:1], ignore_index=True)
+              for name in TABLES}
     provenance = study_provenance(plan, workers, chunk_size) | {"scheduler": scheduler}
     return StudyResult.from_tables(tables, [a.name for a in plan.arms], provenance)
