@@ -90,27 +90,38 @@ class HazardRatio:
 
 
 def cox_hazard_ratio(animals: pd.DataFrame, arm: str, reference: str, *, penalizer: float = 0.0) -> HazardRatio:
-    """Fit a Cox model with one indicator (arm vs reference). With no deaths in one arm the
-    maximum-likelihood HR is 0 or infinite; then a small ridge penalty (0.1) keeps the estimate
-    finite and ``note`` says so."""
-    from lifelines import CoxPHFitter
-
+    """Fit a Cox model with one indicator (arm vs reference). With no deaths in one arm, or with
+    every death of one arm before the other's (separation), the maximum-likelihood HR is 0 or
+    infinite; then a small ridge penalty (0.1) keeps the estimate finite and ``note`` says so."""
     frame = _survival_frame(animals, [arm, reference])
     frame = frame.assign(treated=(frame["arm"] == arm).astype(float)).drop(columns="arm")
     deaths = int(frame["E"].sum())
     if deaths == 0 or frame["treated"].nunique() < 2:
         return HazardRatio(arm, reference, float("nan"), float("nan"), float("nan"), 1.0, len(frame), deaths,
                            "no deaths" if deaths == 0 else "one arm empty")
-    separated = frame.groupby("treated")["E"].sum().min() == 0
-    note = ""
-    if separated and penalizer == 0.0:
-        penalizer, note = 0.1, "no deaths in one arm: ridge-penalised (0.1) Cox fit"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cph = CoxPHFitter(penalizer=penalizer).fit(frame, duration_col="T", event_col="E")
+    no_deaths = frame.groupby("treated")["E"].sum().min() == 0
+    note = "no deaths in one arm: ridge-penalised (0.1) Cox fit" if no_deaths and penalizer == 0.0 else ""
+    cph = _fit_cox(frame, 0.1 if note else penalizer)
+    if penalizer == 0.0 and not note and not _finite_ci(cph):
+        note = "arms separated in time (every death of one arm before the other's): ridge-penalised (0.1) Cox fit"
+        cph = _fit_cox(frame, 0.1)
     s = cph.summary.loc["treated"]
     return HazardRatio(arm, reference, float(s["exp(coef)"]), float(s["exp(coef) lower 95%"]),
                        float(s["exp(coef) upper 95%"]), float(s["p"]), len(frame), deaths, note)
+
+
+def _fit_cox(frame: pd.DataFrame, penalizer: float):
+    from lifelines import CoxPHFitter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return CoxPHFitter(penalizer=penalizer).fit(frame, duration_col="T", event_col="E")
+
+
+def _finite_ci(cph) -> bool:
+    s = cph.summary.loc["treated"]
+    low, high = s["exp(coef) lower 95%"], s["exp(coef) upper 95%"]
+    return bool(np.isfinite(low) and np.isfinite(high) and low > 0 and high / low < 1e4)
 
 
 def survival_table(animals: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
