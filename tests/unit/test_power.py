@@ -1,7 +1,6 @@
 """Power by simulation: under no effect the rejection rate is alpha; a large effect needs few animals."""
 import numpy as np
 import pandas as pd
-import pytest
 
 from immunomet.analysis.power import Comparison, power_analysis
 from immunomet.studies.result import StudyResult

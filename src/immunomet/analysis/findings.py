@@ -153,7 +153,7 @@ def _passes(row: dict, alpha: float) -> bool:
     est, direction = row["estimate"], row["direction"]
     if direction == "similar":
         if row["readout"] == SURV:
-            gap = abs(_finite(row["median_arm"], row["n_arm"]) - _finite(row["median_ref"], row["n_ref"]))
+            gap = abs(_finite(row["median_arm"]) - _finite(row["median_ref"]))
             return bool(gap <= row["bound"])
         return bool(np.isfinite(est) and 1.0 / row["bound"] <= est <= row["bound"])
     significant = np.isfinite(row["p_adjusted"]) and row["p_adjusted"] < alpha
@@ -162,7 +162,7 @@ def _passes(row: dict, alpha: float) -> bool:
     return bool(significant and ((est > 1.0) if direction == "higher" else (est < 1.0)))
 
 
-def _finite(median: float, n: int) -> float:
+def _finite(median: float) -> float:
     return median if np.isfinite(median) else 1e9  # not reached
 
 

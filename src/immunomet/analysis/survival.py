@@ -34,12 +34,6 @@ def kaplan_meier(animals: pd.DataFrame, arms: list[str]) -> dict:
     return fits
 
 
-def median_survival(fitter) -> float:
-    """KM median; +inf when the curve never falls to 0.5 (not reached)."""
-    m = float(fitter.median_survival_time_)
-    return m
-
-
 def logrank_pairwise(animals: pd.DataFrame, arms: list[str], pairs: list[tuple[str, str]] | None = None,
                      adjust: str = "holm") -> pd.DataFrame:
     """Log-rank test for each pair of arms (all pairs by default), with adjusted p-values."""
@@ -125,7 +119,7 @@ def _finite_ci(cph) -> bool:
 
 
 def survival_table(animals: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
-    """Per arm: n, deaths, KM median with its 95% CI (lifelines), as a table."""
+    """Per arm: n, deaths, KM median (inf: not reached) with its 95% CI (lifelines), as a table."""
     from lifelines.utils import median_survival_times
 
     rows = []
@@ -133,5 +127,5 @@ def survival_table(animals: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
         ci = median_survival_times(fit.confidence_interval_)
         low, high = (float(v) for v in np.asarray(ci).ravel()[:2])
         rows.append({"arm": arm, "n": int(fit.event_observed.size), "deaths": int(fit.event_observed.sum()),
-                     "median": median_survival(fit), "median_low": low, "median_high": high})
+                     "median": float(fit.median_survival_time_), "median_low": low, "median_high": high})
     return pd.DataFrame(rows)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..studies.plotting import genotype_colour
+from ..studies.plotting import arm_genotypes, genotype_colour
 
 FLOW_PANELS = (("cd8_of_cd45", "CD8+ of CD45+ (%)"), ("perforin_of_cd8", "perforin+ of CD8 (%)"),
                ("gzmb_of_cd8", "granzyme B+ of CD8 (%)"), ("mhc2hi_of_dc", "MHC-II-high of CD11c+ (%)"),
@@ -24,17 +24,13 @@ def _plt():
     return plt
 
 
-def _genotypes(result) -> dict:
-    return result.animals.drop_duplicates("arm").set_index("arm")["genotype"].to_dict()
-
-
 def survival_figure(result, arms: list[str]):
     """Kaplan-Meier curves (lifelines) with 95% bands, one per survival arm."""
     from ..analysis.survival import kaplan_meier
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 4.8), constrained_layout=True)
-    genotypes = _genotypes(result)
+    genotypes = arm_genotypes(result)
     for k, (arm, fit) in enumerate(kaplan_meier(result.animals, arms).items()):
         fit.plot_survival_function(ax=ax, color=genotype_colour(genotypes.get(arm, "wt")), ls=_STYLES[k % 4],
                                    ci_alpha=0.12, lw=2)
@@ -55,7 +51,7 @@ def dots_figure(result, readouts: list[tuple[str, str]], arms: list[str], day: f
     cols = min(4, max(1, len(readouts)))
     rows = int(np.ceil(len(readouts) / cols)) or 1
     fig, axes = plt.subplots(rows, cols, figsize=(4.3 * cols, 4.4 * rows), constrained_layout=True, squeeze=False)
-    genotypes = _genotypes(result)
+    genotypes = arm_genotypes(result)
     rng = np.random.default_rng(0)  # jitter only
     for ax, (name, title) in zip(axes.flat, readouts):
         for i, arm in enumerate(arms):
@@ -79,7 +75,7 @@ def timecourse_figure(result, arms: list[str]):
     tc = result.timecourses
     panels = [p for p in TIMECOURSE_PANELS if p[0] in set(tc["variable"])]
     fig, axes = plt.subplots(2, 3, figsize=(15, 8), constrained_layout=True, squeeze=False)
-    genotypes = _genotypes(result)
+    genotypes = arm_genotypes(result)
     for ax, (var, title, log) in zip(axes.flat, panels):
         sub = tc[tc["variable"] == var]
         for k, arm in enumerate(arms):

@@ -15,6 +15,11 @@ PANELS = (  # readout, title
 LOCAL_PANELS = (("tumour_volume", "tumour volume (mm3)"),) + PANELS[2:]
 
 
+def arm_genotypes(result) -> dict[str, str]:
+    """Genotype of each arm of a StudyResult."""
+    return result.animals.drop_duplicates("arm").set_index("arm")["genotype"].to_dict()
+
+
 def genotype_colour(genotype: str) -> str:
     return "#d95f02" if genotype != "wt" else "#1b6ca8"
 
@@ -31,7 +36,7 @@ def plot_study(result, path: str | Path | None = None):
     last = wide[wide["day"] == wide["day"].max()] if len(wide) else wide
     panels = [(n, t) for n, t in (LOCAL_PANELS if local else PANELS) if n in wide]
     fig, axes = plt.subplots(2, 3, figsize=(16, 9.5), constrained_layout=True)
-    genotypes = result.animals.drop_duplicates("arm").set_index("arm")["genotype"].to_dict()
+    genotypes = arm_genotypes(result)
     read_arms = [a for a in result.arms if a in set(wide["arm"])] if len(wide) else []
     for ax, (name, title) in zip(axes.flat, panels):
         if name == "tumour_volume":
