@@ -37,7 +37,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("report", help="write RUN/report.html (findings, survival, nodules, flow, power ...)")
     p.add_argument("run_folder", type=Path, metavar="RUN")
-    p.add_argument("--pool", type=positive_int, default=40, help="animals per arm simulated for the power table")
+    p.add_argument("--pool", type=positive_int, default=None,
+                   help="animals per arm simulated for the power table (default 40 on the batched engine, 16 on scipy)")
     p.add_argument("--workers", type=positive_int, default=None)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=report)

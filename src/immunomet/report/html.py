@@ -123,8 +123,11 @@ def build_report(result, plan, findings, power: pd.DataFrame | None, path: str |
     if power is not None and not power.empty:
         power_cols = [c for c in power.columns if not c.startswith("power_n") or c in
                       ("power_n5", "power_n8", "power_n10", "power_n15")]
+        pool = int(power["pool"].min())
         power_html = ("<p class='note'>Animals per arm for 80% power (two-sided alpha 0.05), by drawing experiments "
-                      "from pools of simulated animals; see docs/statistics.md.</p>" + _table(power[power_cols]))
+                      f"from pools of {pool} simulated animals per arm (with replacement above {pool}); "
+                      "<code>immunomet power --pool 60</code> refines it; see docs/statistics.md.</p>"
+                      + _table(power[power_cols]))
     body.append(_section("power", "Power: animals per arm", power_html))
     body.append(_section("provenance", "Provenance", "<pre>" + html.escape(json.dumps(
         {k: v for k, v in prov.items() if k != "spec"}, indent=1, default=str)) + "</pre>"))

@@ -42,9 +42,19 @@ def comparisons_for(plan):
     return findings_comparisons(plan) or default_comparisons(plan)
 
 
-def analyse_and_report(path: str | Path, *, power_pool: int = 40, power_reps: int = 200, workers: int = 1,
+def default_power_pool(engine: str) -> int:
+    """Animals per arm simulated for the power table: 40 on the batched engine (seconds), 16 on
+    the scipy loop (about 10 mice/s on 2 cores), so that ``reproduce`` stays near a minute on a
+    core install. The report shows the pool; ``immunomet power --pool N`` refines it."""
+    from ..simulate.cohort import resolve_engine
+
+    return 40 if resolve_engine(engine) == "batch" else 16
+
+
+def analyse_and_report(path: str | Path, *, power_pool: int | None = None, power_reps: int = 200, workers: int = 1,
                        progress: bool = False) -> tuple[Path, list, pd.DataFrame]:
-    """Findings, power and the report of the run at ``path``; returns (report path, findings, power)."""
+    """Findings, power and the report of the run at ``path``; returns (report path, findings, power).
+    ``power_pool`` None: ``default_power_pool`` of the run's engine."""
     result, plan, folder = load_run(path)
     findings = check_findings(result, plan)
     out = folder.path / "analysis"
@@ -54,7 +64,8 @@ def analyse_and_report(path: str | Path, *, power_pool: int = 40, power_reps: in
     if power_file.is_file():
         power = pd.read_csv(power_file)
     else:
-        power = power_analysis(plan, comparisons_for(plan), pool=power_pool, reps=power_reps, workers=workers,
+        pool = power_pool or default_power_pool(plan.engine)
+        power = power_analysis(plan, comparisons_for(plan), pool=pool, reps=power_reps, workers=workers,
                                progress=progress)
         power.to_csv(power_file, index=False)
     report = build_report(result, plan, findings, power, folder.path / "report.html")
