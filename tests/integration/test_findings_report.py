@@ -2,6 +2,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,29 @@ def test_validate_and_report_reject_a_folder_that_is_not_a_run(tmp_path):
         proc = run(cmd, str(tmp_path))
         assert proc.returncode == 2
         assert proc.stderr.count("\n") == 1 and "not a run folder" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_findings_find_arms_by_treatment_in_a_users_study(default_run):
+    """Arms are matched by genotype and agents, whatever they are called or which part they are in."""
+    from dataclasses import replace
+
+    from immunomet.analysis.arms import ArmKey, find_arm
+
+    plan, _ = default_run
+    renamed = replace(plan, arms=tuple(replace(a, name=f"group {i}", part="experiment 1" if a.part != "survival"
+                                               else a.part) for i, a in enumerate(plan.arms)))
+    assert find_arm(renamed, ArmKey("il6-ko", frozenset({"anti-pdl1"}))) == "group 9"
+    assert find_arm(renamed, ArmKey("il6-ko", frozenset({"anti-pdl1"}), "survival")) == "group 13"
+    assert find_arm(renamed, ArmKey("wt", frozenset({"anti-il6r", "anti-pdl1"}), "predictions")) == "group 16"
+    assert find_arm(renamed, ArmKey("wt", frozenset({"anti-il12", "anti-pdl1"}))) is None
+
+
+def test_validate_and_report_on_a_local_tumour_study_without_nodules(tmp_path):
+    """Findings whose readouts a run lacks are NOT RUN (no traceback); the report still renders."""
+    example = Path(__file__).parents[2] / "examples" / "subcutaneous_il6_line.yaml"
+    assert run("run", str(example), "--animals", "2", "--quiet", "--out", str(tmp_path / "sc")).returncode == 0
+    check = run("validate", str(tmp_path / "sc"))
+    assert check.returncode in (0, 1) and "Traceback" not in check.stderr
+    assert re.search(r"F1\s+NOT RUN", check.stdout)
+    report = run("report", str(tmp_path / "sc"), "--quiet", "--pool", "4")
+    assert report.returncode == 0, report.stderr

@@ -26,8 +26,15 @@ def arm_key(model, arm) -> ArmKey:
 
 
 def find_arm(plan, key: ArmKey) -> str | None:
-    """Name of the first arm of ``plan`` matching ``key``, or None."""
-    for arm in plan.arms:
-        if arm_key(plan.model, arm) == key:
+    """Name of the first arm of ``plan`` matching ``key``, or None. An arm of the key's own part
+    comes first; a key for a readout part (anything but survival) also matches a same-treated
+    arm of another part that is read on some day, so a user's study with other part names works."""
+    keys = [(arm, arm_key(plan.model, arm)) for arm in plan.arms]
+    for arm, k in keys:
+        if k == key:
             return arm.name
+    if key.part != "survival":
+        for arm, k in keys:
+            if (k.genotype, k.agents) == (key.genotype, key.agents) and arm.readout_days and k.part != "survival":
+                return arm.name
     return None

@@ -91,6 +91,13 @@ FINDINGS = (
 )
 
 
+def holds_the_study(plan, findings=FINDINGS) -> bool:
+    """True if ``plan`` has an arm for every criterion of the mouse findings (the built-in study
+    or a replication of it)."""
+    return all(find_arm(plan, k) is not None for f in findings if f.evaluable_on_mice and f.id != "F9"
+               for c in f.criteria for k in (c.reference, c.arm))
+
+
 @dataclass
 class FindingResult:
     finding: Finding
@@ -118,6 +125,10 @@ def check_findings(result, plan, *, findings=FINDINGS, alpha: float = ALPHA) -> 
         if missing:
             out.append(FindingResult(finding, "NOT RUN", pd.DataFrame(), "the run has no arm " + "; ".join(missing)))
             continue
+        absent = sorted({c.readout for c in finding.criteria if c.readout != SURV and c.readout not in wide})
+        if absent:
+            out.append(FindingResult(finding, "NOT RUN", pd.DataFrame(), "the run has no readout " + ", ".join(absent)))
+            continue
         rows = [_evaluate(c, *arms[c], wide, result.animals) for c in finding.criteria]
         table = pd.DataFrame(rows)
         tested = table["direction"] != "similar"
@@ -141,12 +152,22 @@ def _evaluate(c: Criterion, reference: str, arm: str, wide: pd.DataFrame, animal
                 "test": "log-rank", "statistic": float(lr["chi2"].iloc[0]), "p": float(lr["p"].iloc[0]),
                 "note": hr.note}
     else:
-        cmp = compare(wide.loc[wide["arm"] == reference, c.readout], wide.loc[wide["arm"] == arm, c.readout],
+        day = _common_day(wide, c.readout, reference, arm)
+        at = wide[wide["day"] == day]
+        cmp = compare(at.loc[at["arm"] == reference, c.readout], at.loc[at["arm"] == arm, c.readout],
                       readout=c.readout, a=reference, b=arm)
+        row["day"] = day
         row |= {"n_ref": cmp.n_a, "n_arm": cmp.n_b, "effect": "ratio of medians", "estimate": cmp.ratio,
                 "low": cmp.ratio_low, "high": cmp.ratio_high, "median_ref": cmp.median_a, "median_arm": cmp.median_b,
                 "test": "Mann-Whitney U", "statistic": cmp.statistic, "p": cmp.p, "note": ""}
     return row
+
+
+def _common_day(wide: pd.DataFrame, readout: str, a: str, b: str) -> float:
+    """The last readout day on which both arms have a measured ``readout`` (NaN if none)."""
+    measured = wide[wide["arm"].isin([a, b]) & wide[readout].notna()]
+    both = measured.groupby("day")["arm"].nunique()
+    return float(both[both == 2].index.max()) if (both == 2).any() else float("nan")
 
 
 def _passes(row: dict, alpha: float) -> bool:

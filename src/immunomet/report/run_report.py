@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.findings import check_findings, findings_table
+from ..analysis.findings import check_findings, findings_table, holds_the_study
 from ..analysis.power import default_comparisons, findings_comparisons, power_analysis
 from ..errors import DataError
 from ..store import RunFolder
@@ -38,8 +38,10 @@ def load_run(path: str | Path):
 
 
 def comparisons_for(plan):
-    """The findings' comparisons when the run holds the study's arms, else each arm vs its part's first."""
-    return findings_comparisons(plan) or default_comparisons(plan)
+    """The findings' comparisons when the run is a liver-colonisation study holding the study's
+    arms, else each arm vs its part's first (a local tumour is read by volume, not nodules)."""
+    local = any(a.protocol.injection.local for a in plan.arms)
+    return findings_comparisons(plan) if holds_the_study(plan) and not local else default_comparisons(plan)
 
 
 def default_power_pool(engine: str) -> int:
