@@ -102,3 +102,12 @@ def test_validate_and_report_on_a_local_tumour_study_without_nodules(tmp_path):
     assert re.search(r"F1\s+NOT RUN", check.stdout)
     report = run("report", str(tmp_path / "sc"), "--quiet", "--pool", "4")
     assert report.returncode == 0, report.stderr
+
+
+def test_power_command_sizes_each_arm_of_a_users_study(tmp_path):
+    example = Path(__file__).parents[2] / "examples" / "il6r_pdl1_combination.yaml"
+    proc = run("power", str(example), "--pool", "12", "--reps", "50", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "anti-IL-6R + anti-PD-L1 vs isotype" in proc.stdout and "n for 80%" in proc.stdout
+    bad = run("power", str(tmp_path / "missing.yaml"))
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
