@@ -46,3 +46,14 @@ def test_survival_power_with_censoring():
                            n_grid=(3, 8, 15))
     assert table["power_n3"].iloc[0] < table["power_n8"].iloc[0] <= table["power_n15"].iloc[0]
     assert table["power_n15"].iloc[0] > 0.8
+
+
+def test_readouts_are_compared_on_one_day_not_pooled_over_days():
+    from immunomet.analysis.groups import last_common_day
+
+    wide = pd.DataFrame({"arm": ["a", "a", "b", "b", "b"], "animal": [0, 0, 0, 0, 1], "day": [7, 14, 7, 14, 21],
+                         "x": [1.0, 2.0, 3.0, np.nan, 5.0]})
+    assert last_common_day(wide, ["a", "b"], "x") == 7   # b unmeasured on 14, a not read on 21
+    assert last_common_day(wide, ["a", "b"]) == 7
+    assert last_common_day(wide, ["b"], "x") == 21
+    assert np.isnan(last_common_day(wide.assign(x=np.nan), ["a", "b"], "x"))

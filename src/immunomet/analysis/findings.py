@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .arms import ArmKey, find_arm
-from .groups import compare, holm
+from .groups import compare, holm, last_common_day
 from .survival import cox_hazard_ratio, kaplan_meier, logrank_pairwise
 
 ALPHA = 0.05
@@ -152,7 +152,7 @@ def _evaluate(c: Criterion, reference: str, arm: str, wide: pd.DataFrame, animal
                 "test": "log-rank", "statistic": float(lr["chi2"].iloc[0]), "p": float(lr["p"].iloc[0]),
                 "note": hr.note}
     else:
-        day = _common_day(wide, c.readout, reference, arm)
+        day = last_common_day(wide, [reference, arm], c.readout)
         at = wide[wide["day"] == day]
         cmp = compare(at.loc[at["arm"] == reference, c.readout], at.loc[at["arm"] == arm, c.readout],
                       readout=c.readout, a=reference, b=arm)
@@ -161,13 +161,6 @@ def _evaluate(c: Criterion, reference: str, arm: str, wide: pd.DataFrame, animal
                 "low": cmp.ratio_low, "high": cmp.ratio_high, "median_ref": cmp.median_a, "median_arm": cmp.median_b,
                 "test": "Mann-Whitney U", "statistic": cmp.statistic, "p": cmp.p, "note": ""}
     return row
-
-
-def _common_day(wide: pd.DataFrame, readout: str, a: str, b: str) -> float:
-    """The last readout day on which both arms have a measured ``readout`` (NaN if none)."""
-    measured = wide[wide["arm"].isin([a, b]) & wide[readout].notna()]
-    both = measured.groupby("day")["arm"].nunique()
-    return float(both[both == 2].index.max()) if (both == 2).any() else float("nan")
 
 
 def _passes(row: dict, alpha: float) -> bool:

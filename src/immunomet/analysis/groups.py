@@ -102,6 +102,20 @@ def compare_arms(wide: pd.DataFrame, readout: str, reference: str, arms: list[st
     return table
 
 
+def last_common_day(wide: pd.DataFrame, arms, readout: str | None = None) -> float:
+    """The last readout day on which every arm in ``arms`` has a measured ``readout`` (any
+    readout if None) in ``StudyResult.wide()``; the last day with any measurement if no day has
+    all arms; NaN without measurements. Comparing arms on one day keeps days from being pooled."""
+    arms = set(arms) & set(wide["arm"])
+    values = wide[readout] if readout is not None else wide.drop(columns=["arm", "animal", "day"])
+    measured = values.notna() if values.ndim == 1 else values.notna().any(axis=1)
+    counts = wide.loc[measured & wide["arm"].isin(arms)].groupby("day")["arm"].nunique()
+    if counts.empty:
+        return float("nan")
+    complete = counts[counts >= len(arms)]
+    return float((complete if len(complete) else counts).index.max())
+
+
 def _median_ratio_ci(x, y, rng, n_boot):
     mx, my = np.median(x), np.median(y)
     ratio = my / mx if mx > 0 else float("inf") if my > 0 else float("nan")

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .groups import last_common_day
+
 N_GRID = (3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
 
 
@@ -48,7 +50,9 @@ def power_analysis(plan, comparisons: list[Comparison], *, pool: int = 40, n_gri
     rng = np.random.default_rng(seed)
     rows = []
     for c in comparisons:
-        ref, arm = _pool_values(result, wide, c, c.reference), _pool_values(result, wide, c, c.arm)
+        at = wide if c.readout == "survival" else wide[wide["day"] == last_common_day(wide, [c.reference, c.arm],
+                                                                                       c.readout)]
+        ref, arm = _pool_values(result, at, c, c.reference), _pool_values(result, at, c, c.arm)
         powers = {n: _power(ref, arm, n, c, reps, alpha, rng) for n in n_grid}
         enough = [n for n, p in powers.items() if p >= target]
         rows.append({"comparison": c.label, "readout": c.readout, "reference": c.reference, "arm": c.arm,

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis.groups import last_common_day
 from . import figures
 
 SECTIONS = ("summary", "mechanism", "findings", "survival", "colonisation", "flow", "timecourses", "power",
@@ -77,18 +78,6 @@ def _arms_with_deaths(result) -> list[str]:
     return [a for a in result.arms if a in dead]
 
 
-def report_day(result, arms: list[str]) -> float | None:
-    """The last readout day on which every arm in ``arms`` has a measured mouse (else the last
-    day with any measurement); None without readouts."""
-    wide = result.wide()
-    if wide.empty:
-        return None
-    measured = wide.drop(columns=["arm", "animal", "day"]).notna().any(axis=1)
-    days = wide.loc[measured].groupby("day")["arm"].nunique()
-    complete = days[days >= len(set(arms) & set(wide["arm"]))]
-    return float((complete if len(complete) else days).index.max()) if len(days) else None
-
-
 def findings_display(table: pd.DataFrame) -> pd.DataFrame:
     cols = ["finding", "status", "note", "readout", "day", "reference", "arm", "direction", "effect", "estimate",
             "low", "high", "median_ref", "median_arm", "test", "p", "p_adjusted", "n_ref", "n_arm"]
@@ -105,7 +94,7 @@ def build_report(result, plan, findings, power: pd.DataFrame | None, path: str |
     parts = {a.name: a.part for a in plan.arms}
     surv_arms = [a for a in result.arms if parts.get(a) == "survival"] or _arms_with_deaths(result)
     read_arms = [a for a in result.arms if parts.get(a) != "survival"]
-    day = report_day(result, read_arms)
+    day = last_common_day(result.wide(), read_arms)
     ftable = findings_table(findings) if findings else pd.DataFrame()
     verdicts = pd.DataFrame([{"finding": f.id, "status": f.status, "statement": f.finding.statement,
                               "note": f.reason} for f in findings])
@@ -131,11 +120,14 @@ def build_report(result, plan, findings, power: pd.DataFrame | None, path: str |
     body.append(_section("survival", "Survival (Kaplan-Meier)", surv_html))
     col = [("visible_nodules", "visible liver nodules"), ("liver_weight", "liver weight (g)"),
            ("tumour_area", "tumour area (%)"), ("tumour_volume", "tumour volume (mm3)"), ("serum_il6", "serum IL-6")]
-    on_day = f"<p class='note'>Day {day:g}: the last readout day on which every read arm has measured mice.</p>"
-    body.append(_section("colonisation", "Nodules and liver weight",
-                         on_day + _png(figures.dots_figure(result, col, read_arms, day))))
-    body.append(_section("flow", "Flow cytometry of the foci",
-                         on_day + _png(figures.dots_figure(result, list(figures.FLOW_PANELS), read_arms, day))))
+    if np.isfinite(day):
+        on_day = f"<p class='note'>Day {day:g}: the last readout day on which every read arm has measured mice.</p>"
+        nodules_html = on_day + _png(figures.dots_figure(result, col, read_arms, day))
+        flow_html = on_day + _png(figures.dots_figure(result, list(figures.FLOW_PANELS), read_arms, day))
+    else:
+        nodules_html = flow_html = '<p class="note">no readouts in this run</p>'
+    body.append(_section("colonisation", "Nodules and liver weight", nodules_html))
+    body.append(_section("flow", "Flow cytometry of the foci", flow_html))
     tc_arms = [a for a in surv_arms or read_arms][:6]
     body.append(_section("timecourses", "Time courses (median and 10-90% of each cohort)",
                          _png(figures.timecourse_figure(result, tc_arms))))
