@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .arms import ArmKey, find_arm
+from .dfs import HIGH, LOW, dfs_table
 from .groups import compare, holm, last_common_day
+from .power import _rmst
 from .survival import cox_hazard_ratio, kaplan_meier, logrank_pairwise
 
 ALPHA = 0.05
@@ -39,7 +41,11 @@ class Finding:
     statement: str
     criteria: tuple[Criterion, ...]
     source: str = "Toyoshima et al. 2019 (BIOLOGY.md)"
-    evaluable_on_mice: bool = True
+    cohort: str = "mice"  # "patients": checked on a virtual patient cohort (DFS by tumour IL-6)
+
+    @property
+    def evaluable_on_mice(self) -> bool:
+        return self.cohort == "mice"
 
 
 WT, KO = "wt", "il6-ko"
@@ -77,8 +83,9 @@ FINDINGS = (
         Criterion(SURV, _k(KO, part=SURV), _k(KO, "anti-pdl1", part=SURV), "longer"),
         Criterion("visible_nodules", ISO_WT, _k(WT, "anti-pdl1"), "similar", 1.33),
         Criterion(SURV, _k(WT, part=SURV), _k(WT, "anti-pdl1", part=SURV), "similar", 3.0))),
-    Finding("F8", "Patients with low tumour IL-6 have longer DFS than patients with high tumour IL-6", (),
-            evaluable_on_mice=False),
+    Finding("F8", "Patients with low tumour IL-6 have longer DFS than patients with high tumour IL-6", (
+        Criterion(SURV, HIGH, LOW, "longer"),), source="Toyoshima et al. 2019; Feng 2023 (PARAMETERS.md)",
+            cohort="patients"),
     Finding("F9", "Predicted: IL-6R blockade + anti-PD-L1 beats either alone in WT; IL-6R blockade improves "
             "poly(I:C)", (
         Criterion("visible_nodules", _k(WT, "anti-pdl1", part=PRED), _k(WT, "anti-il6r", "anti-pdl1", part=PRED),
@@ -110,14 +117,15 @@ class FindingResult:
         return self.finding.id
 
 
-def check_findings(result, plan, *, findings=FINDINGS, alpha: float = ALPHA) -> list[FindingResult]:
-    """Check each finding on a StudyResult ``result`` of ``plan`` (its StudyPlan)."""
+def check_findings(result, plan, *, patients: pd.DataFrame | None = None, findings=FINDINGS,
+                   alpha: float = ALPHA) -> list[FindingResult]:
+    """Check each finding on a StudyResult ``result`` of ``plan`` (its StudyPlan); patient findings
+    on ``patients`` (the patients table of an untreated virtual cohort, e.g. built-in trial dfs_by_il6)."""
     wide = result.wide()
     out = []
     for finding in findings:
-        if not finding.evaluable_on_mice:
-            out.append(FindingResult(finding, "NOT RUN", pd.DataFrame(),
-                                     "needs a virtual patient cohort (patient model: issue 7)"))
+        if finding.cohort == "patients":
+            out.append(_check_patients(finding, patients, alpha))
             continue
         arms = {c: (find_arm(plan, c.reference), find_arm(plan, c.arm)) for c in finding.criteria}
         missing = sorted({str(k) for c, (a, b) in arms.items() for k, name in ((c.reference, a), (c.arm, b))
@@ -140,6 +148,17 @@ def check_findings(result, plan, *, findings=FINDINGS, alpha: float = ALPHA) -> 
     return out
 
 
+def _check_patients(finding: Finding, patients: pd.DataFrame | None, alpha: float) -> FindingResult:
+    if patients is None or patients.empty:
+        return FindingResult(finding, "NOT RUN", pd.DataFrame(), "needs a virtual patient cohort: 'immunomet "
+                             "reproduce' runs one; or 'immunomet patients'")
+    table = dfs_table(patients)
+    rows = pd.DataFrame([_evaluate(c, c.reference, c.arm, pd.DataFrame(), table) for c in finding.criteria])
+    rows["p_adjusted"] = holm(rows["p"].to_numpy())
+    rows["passed"] = [_passes(r, alpha) for r in rows.to_dict("records")]
+    return FindingResult(finding, "PASS" if rows["passed"].all() else "FAIL", rows)
+
+
 def _evaluate(c: Criterion, reference: str, arm: str, wide: pd.DataFrame, animals: pd.DataFrame) -> dict:
     row = {"readout": c.readout, "reference": reference, "arm": arm, "direction": c.direction, "bound": c.bound}
     if c.readout == SURV:
@@ -147,8 +166,10 @@ def _evaluate(c: Criterion, reference: str, arm: str, wide: pd.DataFrame, animal
         hr = cox_hazard_ratio(animals, arm, reference)
         fits = kaplan_meier(animals, [reference, arm])
         m_ref, m_arm = (float(fits[a].median_survival_time_) for a in (reference, arm))
+        rmst = {a: _rmst(fits[a].durations, fits[a].event_observed.astype(bool)) for a in (reference, arm)}
         row |= {"n_ref": int(lr["n_a"].iloc[0]), "n_arm": int(lr["n_b"].iloc[0]), "effect": "HR",
                 "estimate": hr.hr, "low": hr.low, "high": hr.high, "median_ref": m_ref, "median_arm": m_arm,
+                "rmst_ref": rmst[reference], "rmst_arm": rmst[arm],
                 "test": "log-rank", "statistic": float(lr["chi2"].iloc[0]), "p": float(lr["p"].iloc[0]),
                 "note": hr.note}
     else:
@@ -171,8 +192,10 @@ def _passes(row: dict, alpha: float) -> bool:
             return bool(gap <= row["bound"])
         return bool(np.isfinite(est) and 1.0 / row["bound"] <= est <= row["bound"])
     significant = np.isfinite(row["p_adjusted"]) and row["p_adjusted"] < alpha
-    if row["readout"] == SURV:  # longer survival: HR below 1 and KM median later
-        return bool(significant and est < 1.0 and row["median_arm"] > row["median_ref"])
+    if row["readout"] == SURV:  # longer survival: HR below 1 and KM median later (RMST if neither is reached)
+        neither = not (np.isfinite(row["median_ref"]) or np.isfinite(row["median_arm"]))
+        later = row["rmst_arm"] > row["rmst_ref"] if neither else row["median_arm"] > row["median_ref"]
+        return bool(significant and est < 1.0 and later)
     return bool(significant and ((est > 1.0) if direction == "higher" else (est < 1.0)))
 
 

@@ -139,6 +139,8 @@ def findings_comparisons(plan, findings=None) -> list[Comparison]:
 
     out = []
     for f in findings or FINDINGS:
+        if not f.evaluable_on_mice:
+            continue
         for k, cr in enumerate(f.criteria):
             if cr.direction == "similar":
                 continue

@@ -47,12 +47,17 @@ def register(sub) -> None:
 def validate(args: argparse.Namespace) -> int:
     from ..report.run_report import load_run
 
+    from ..report.run_report import load_patient_cohort
+    from ..studies import load_builtin_trial, plan_trial, run_trial
+
     if args.run_folder is not None:
-        result, plan, _ = load_run(args.run_folder)
+        result, plan, folder = load_run(args.run_folder)
+        cohort = load_patient_cohort(folder)[0]
     else:
         plan = plan_study(load_builtin("toyoshima2019")).with_engine("auto")
         result = run_study(plan, workers=default_workers(), progress=not args.quiet)
-    findings = check_findings(result, plan)
+        cohort = run_trial(plan_trial(load_builtin_trial("dfs_by_il6")), progress=not args.quiet)
+    findings = check_findings(result, plan, patients=None if cohort is None else cohort.patients)
     print(format_findings(findings))
     if args.csv is not None:
         findings_table(findings).to_csv(args.csv, index=False)
@@ -74,12 +79,16 @@ def format_findings(findings) -> str:
                 stat = f"{r['test']} p={r['p']:.2g} (Holm {r['p_adjusted']:.2g})"
             ci = f"[{r['low']:.3g}, {r['high']:.3g}]"
             lines.append(f"      {mark}{r['readout']}: {r['arm']} vs {r['reference']} {r['direction']}; "
-                         f"{r['effect']} {r['estimate']:.3g} {ci}; medians {r['median_arm']:.3g} vs "
-                         f"{r['median_ref']:.3g}; {stat}; n={r['n_arm']}/{r['n_ref']}")
+                         f"{r['effect']} {r['estimate']:.3g} {ci}; medians {_median(r['median_arm'])} vs "
+                         f"{_median(r['median_ref'])}; {stat}; n={r['n_arm']}/{r['n_ref']}")
     passed = sum(f.status == "PASS" for f in findings)
     failed = sum(f.status == "FAIL" for f in findings)
     lines.append(f"\n{passed} PASS, {failed} FAIL, {len(findings) - passed - failed} NOT RUN")
     return "\n".join(lines)
+
+
+def _median(value: float) -> str:
+    return f"{value:.3g}" if value == value and value != float("inf") else "not reached"
 
 
 def power(args: argparse.Namespace) -> int:

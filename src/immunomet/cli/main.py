@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..errors import ImmunometError
-from . import analysis_cmd, export_cmd, model_cmd, simulate_cmd, study_cmd
+from . import analysis_cmd, export_cmd, model_cmd, patient_cmd, simulate_cmd, study_cmd
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     study_cmd.register(sub)
     export_cmd.register(sub)
     analysis_cmd.register(sub)
+    patient_cmd.register(sub)
     return parser
 
 

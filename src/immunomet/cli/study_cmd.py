@@ -15,9 +15,10 @@ from ._args import nonnegative_int, positive_int
 
 
 def register(sub) -> None:
-    p = sub.add_parser("reproduce", help="run the built-in Toyoshima 2019 study on virtual mice",
+    p = sub.add_parser("reproduce", help="run the built-in Toyoshima 2019 study on virtual mice and patients",
                        description="Run every arm of the built-in study toyoshima2019 (colonisation and "
-                                   "survival), write a run folder and print per-arm summaries.")
+                                   "survival) and an untreated virtual patient cohort (DFS by tumour IL-6), write a "
+                                   "run folder, check findings F1-F9 and write the report.")
     p.add_argument("--study", default="toyoshima2019", help="built-in study to run (see 'immunomet study list')")
     _run_options(p)
     p.set_defaults(handler=reproduce)
@@ -74,12 +75,15 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 
 def reproduce(args: argparse.Namespace) -> int:
     """Run the built-in study, then check the findings and write the report into the run folder."""
-    from ..report.run_report import analyse_and_report
+    from ..report.run_report import analyse_and_report, run_patient_cohort
     from .analysis_cmd import format_findings
 
     code, folder = _execute(load_builtin(args.study), args)
     if folder is None:
         return code
+    cohort, _ = run_patient_cohort(folder, engine=args.engine, progress=not args.quiet)
+    print(f"\nvirtual patients: {len(cohort.patients)} after resection (built-in trial dfs_by_il6), in "
+          f"{folder.path / 'patients'}")
     path, findings, _ = analyse_and_report(folder.path, workers=args.workers or default_workers(),
                                            progress=not args.quiet)
     print("\n" + format_findings(findings))

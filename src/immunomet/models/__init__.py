@@ -1,16 +1,17 @@
 """Named models. Variants are parameter sets or edits of these, never copied files."""
 from ..errors import UnknownNameError
 from .mouse import mouse_model
+from .patient import patient_model
 
-MODELS = {"mouse": mouse_model}
+MODELS = {"mouse": mouse_model, "patient": patient_model}
 
 
 def load_model(name: str = "mouse"):
-    """The named model (``"mouse"``: the default Toyoshima 2019 mouse model)."""
+    """The named model (``"mouse"``: the default Toyoshima 2019 mouse model; ``"patient"``: its human variant)."""
     try:
         return MODELS[name]()
     except KeyError:
         raise UnknownNameError(f"unknown model {name!r}; available: {', '.join(MODELS)}") from None
 
 
-__all__ = ["MODELS", "load_model", "mouse_model"]
+__all__ = ["MODELS", "load_model", "mouse_model", "patient_model"]

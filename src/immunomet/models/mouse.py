@@ -43,7 +43,10 @@ RULES = (
     Rule("V_plasma", "vplasma_per_kg * body_weight", "mL", "plasma volume"),
     Rule("V_periph", "vperiph_per_kg * body_weight", "mL", "peripheral antibody volume"),
     # signals (0-1)
-    Rule("il6_signal", "hill(il6 * (1 - occ_ail6), EC50_il6, 1) * (1 - occ_ail6r)", "1",
+    Rule("il6_tme", "il6 + p_il6_tumour * tumour_cell_density / k_il6_tme", "pg/mL",
+         "IL-6 where DCs take up tumour antigen: serum IL-6 plus the cancer cells' own IL-6 in the"
+         " tissue around them (secretion per volume of tumour / local removal)"),
+    Rule("il6_signal", "hill(il6_tme * (1 - occ_ail6), EC50_il6, 1) * (1 - occ_ail6r)", "1",
          "IL-6/STAT3 signal in DCs: free IL-6 on unblocked IL-6R"),
     Rule("ifn_signal", "hill(ifn, EC50_ifn, 1) * (1 - occ_aifnar)", "1", "type I IFN signal through IFNAR1"),
     Rule("il12_signal", "hill(il12 * (1 - occ_ail12), EC50_il12, 1)", "1", "IL-12 signal 3 on primed CD8"),

@@ -14,8 +14,8 @@ import pandas as pd
 from ..analysis.groups import last_common_day
 from . import figures
 
-SECTIONS = ("summary", "mechanism", "findings", "survival", "colonisation", "flow", "timecourses", "power",
-            "provenance", "references")
+SECTIONS = ("summary", "mechanism", "findings", "survival", "colonisation", "flow", "timecourses", "patients",
+            "power", "provenance", "references")
 REFERENCES = (
     "Toyoshima Y, Kitamura H, Xiang H, et al. IL6 modulates the immune status of the tumor microenvironment to "
     "facilitate metastatic colonization of colorectal cancer cells. Cancer Immunol Res 2019;7(12):1944-1957. "
@@ -27,6 +27,9 @@ REFERENCES = (
     "predictive systems model. J Immunother Cancer 2018;6:17 (CT26 growth and T-cell parameters).",
     "Davidson-Pilon C. lifelines: survival analysis in Python. J Open Source Softw 2019;4:1317 (KM, log-rank, Cox).",
     "Holm S. A simple sequentially rejective multiple test procedure. Scand J Stat 1979;6:65-70.",
+    "Feng 2023, Padova 2000, Li 2018, Shiga 2016: IL-6 and outcome in colorectal cancer cohorts, as summarised in "
+    "shared/design/PARAMETERS.md (patients section).",
+    "Schoenfeld DA. Sample-size formula for the proportional-hazards regression model. Biometrics 1983;39:499-503.",
 )
 _CSS = """body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1200px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.45}h1{font-size:1.7em}h2{border-bottom:2px solid #1b6ca8;padding-bottom:.2em;
@@ -84,9 +87,11 @@ def findings_display(table: pd.DataFrame) -> pd.DataFrame:
     return table[[c for c in cols if c in table]]
 
 
-def build_report(result, plan, findings, power: pd.DataFrame | None, path: str | Path) -> Path:
+def build_report(result, plan, findings, power: pd.DataFrame | None, path: str | Path,
+                 patients_html: str | None = None) -> Path:
     """Write the report of ``result`` (StudyResult of ``plan``) with the findings checklist
-    (``analysis.findings.check_findings``) and a power table to ``path``."""
+    (``analysis.findings.check_findings``), a power table and, if given, the patient cohort's
+    section (``patients_html``) to ``path``."""
     from ..analysis.findings import findings_table
     from ..analysis.survival import cox_hazard_ratio, logrank_overall, logrank_pairwise, survival_table
 
@@ -131,6 +136,9 @@ def build_report(result, plan, findings, power: pd.DataFrame | None, path: str |
     tc_arms = [a for a in surv_arms or read_arms][:6]
     body.append(_section("timecourses", "Time courses (median and 10-90% of each cohort)",
                          _png(figures.timecourse_figure(result, tc_arms))))
+    body.append(_section("patients", "Patients: disease-free survival by tumour IL-6 (F8)", patients_html or
+                         '<p class="note">no virtual patient cohort in this run (<code>immunomet reproduce</code> '
+                         'runs one)</p>'))
     power_html = '<p class="note">not computed</p>'
     if power is not None and not power.empty:
         power_cols = [c for c in power.columns if not c.startswith("power_n") or c in

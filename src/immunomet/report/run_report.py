@@ -1,5 +1,6 @@
 """Analyse a finished run folder: findings checklist, power table, HTML report, all saved beside
-the run's tables (``RUN/analysis/findings.csv``, ``RUN/analysis/power.csv``, ``RUN/report.html``)."""
+the run's tables (``RUN/analysis/findings.csv``, ``RUN/analysis/power.csv``, ``RUN/report.html``).
+A run of the built-in study also holds an untreated virtual patient cohort (``RUN/patients``) for F8."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -11,8 +12,9 @@ from ..analysis.findings import check_findings, findings_table, holds_the_study
 from ..analysis.power import default_comparisons, findings_comparisons, power_analysis
 from ..errors import DataError
 from ..store import RunFolder
-from ..studies import plan_study
+from ..studies import TrialResult, load_builtin_trial, parse_trial, plan_study, plan_trial, run_trial
 from .html import build_report
+from .patients_html import patients_section, published_table
 
 
 def run_plan(folder: RunFolder):
@@ -53,15 +55,41 @@ def default_power_pool(engine: str) -> int:
     return 40 if resolve_engine(engine) == "batch" else 16
 
 
+PATIENTS_DIR = "patients"
+
+
+def run_patient_cohort(folder: RunFolder, *, engine: str = "auto", progress: bool = False):
+    """Run the built-in untreated patient cohort (F8) and keep it in ``RUN/patients``."""
+    plan = plan_trial(load_builtin_trial("dfs_by_il6"), engine=engine)
+    result = run_trial(plan, progress=progress)
+    result.save(folder.path / PATIENTS_DIR)
+    return result, plan
+
+
+def load_patient_cohort(folder: RunFolder):
+    """(TrialResult, TrialPlan) of the run's patient cohort, or (None, None) if it has none."""
+    where = folder.path / PATIENTS_DIR
+    if not (where / "patients.parquet").is_file():
+        return None, None
+    result = TrialResult.load(where)
+    return result, plan_trial(parse_trial(result.provenance["spec"], str(where)), engine=result.provenance["engine"])
+
+
 def analyse_and_report(path: str | Path, *, power_pool: int | None = None, power_reps: int = 200, workers: int = 1,
                        progress: bool = False) -> tuple[Path, list, pd.DataFrame]:
     """Findings, power and the report of the run at ``path``; returns (report path, findings, power).
     ``power_pool`` None: ``default_power_pool`` of the run's engine."""
     result, plan, folder = load_run(path)
-    findings = check_findings(result, plan)
+    cohort, cohort_plan = load_patient_cohort(folder)
+    findings = check_findings(result, plan, patients=None if cohort is None else cohort.patients)
     out = folder.path / "analysis"
     out.mkdir(exist_ok=True)
     findings_table(findings).to_csv(out / "findings.csv", index=False)
+    patients_html = None
+    if cohort is not None:
+        published = published_table(cohort.patients, cohort_plan)
+        published.to_csv(out / "published_cohorts.csv", index=False)
+        patients_html = patients_section(cohort.patients, cohort_plan, published)
     power_file = out / "power.csv"
     if power_file.is_file():
         power = pd.read_csv(power_file)
@@ -70,5 +98,5 @@ def analyse_and_report(path: str | Path, *, power_pool: int | None = None, power
         power = power_analysis(plan, comparisons_for(plan), pool=pool, reps=power_reps, workers=workers,
                                progress=progress)
         power.to_csv(power_file, index=False)
-    report = build_report(result, plan, findings, power, folder.path / "report.html")
+    report = build_report(result, plan, findings, power, folder.path / "report.html", patients_html)
     return report, findings, power

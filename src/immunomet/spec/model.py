@@ -80,7 +80,7 @@ class Model:
     def structure_dict(self, with_values: bool = True) -> dict:
         params = [[n, p.unit] + ([p.value] if with_values else []) for n, p in self.parameters.items()]
         return {
-            "name": self.name,
+            **({"name": self.name} if with_values else {}),  # models differing in name share compiled code
             "species": [[s.name, s.compartment, s.unit, s.initial] for s in self.species],
             "rules": [[r.name, r.expression, r.unit] for r in self.rules],
             "processes": [[p.name, p.rate, sorted(p.changes.items())] for p in self.processes],

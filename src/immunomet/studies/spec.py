@@ -131,14 +131,15 @@ def parse_study(data: object, source: str = "study") -> StudySpec:
         raise SpecError(f"{source}: {_first_error(exc)}") from None
 
 
-def _first_error(exc: ValidationError) -> str:
+def _first_error(exc: ValidationError, root: type[BaseModel] | None = None) -> str:
     err = exc.errors()[0]
     loc = list(err["loc"])
     # for str-or-mapping unions pydantic appends the tried type; keep the path readable
-    loc = [p for p in loc if p not in ("str", "TreatmentSpec")]
+    loc = [p for p in loc if p not in ("str", "TreatmentSpec", "TrialTreatmentSpec")
+           and not str(p).startswith("function-")]
     path = _path(loc)
     if err["type"] == "extra_forbidden":
-        allowed = ", ".join(_allowed_fields(loc[:-1]))
+        allowed = ", ".join(_allowed_fields(loc[:-1], root or StudySpec))
         return f"{path}: unknown field; allowed: {allowed}"
     if err["type"] == "missing":
         return f"{path}: required field missing"
@@ -155,8 +156,8 @@ def _path(loc: list) -> str:
     return out or "study"
 
 
-def _allowed_fields(loc: list) -> list[str]:
-    cls: type[BaseModel] = StudySpec
+def _allowed_fields(loc: list, root: type[BaseModel]) -> list[str]:
+    cls = root
     for part in loc:
         if isinstance(part, int):
             continue

@@ -1,0 +1,119 @@
+"""``immunomet patients`` (DFS by tumour IL-6) / ``trial SPEC.yaml`` (a virtual adjuvant trial)."""
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from ..analysis.dfs import dfs_by_il6
+from ..analysis.trials import arm_comparisons
+from ..studies import load_builtin_trial, load_trial_file, plan_trial, run_trial
+from ..studies.builtin import builtin_trials
+from ._args import nonnegative_int, positive_int
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must lie between 0 and 1")
+    return value
+
+
+def register(sub) -> None:
+    p = sub.add_parser("patients", help="DFS of virtual patients by tumour IL-6, beside published cohorts (F8)",
+                       description="Simulate untreated colorectal cancer patients after resection (built-in trial "
+                                   "dfs_by_il6), compare DFS of IL-6-high and -low patients (KM, log-rank, Cox) and "
+                                   "set the result beside the published cohorts.")
+    p.add_argument("--patients", type=positive_int, default=None, help="virtual patients (default 500)")
+    p.add_argument("--seed", type=nonnegative_int, default=None)
+    p.add_argument("--high-fraction", type=_fraction, default=None,
+                   help="share of patients called IL-6 high, i.e. the cut-off (default 0.34, Feng 2023)")
+    p.add_argument("--out", type=Path, default=None, help="folder for tables and figures (default runs/patients-TIME)")
+    p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=patients)
+
+    p = sub.add_parser("trial", help="run a virtual adjuvant trial described in a YAML file",
+                       description="Run a virtual trial (arms of adjuvant treatment vs the first arm) on the patient "
+                                   f"model; built-in trials: {', '.join(builtin_trials())}. Prints each arm vs control "
+                                   "overall and by IL-6 stratum, and patients per arm for the target power; writes "
+                                   "tables, figures and trial.html.")
+    p.add_argument("trial_file", metavar="SPEC.yaml", help="a trial YAML file, or a built-in trial's name")
+    p.add_argument("--patients", type=positive_int, default=None, help="patients per arm (overrides the spec)")
+    p.add_argument("--seed", type=nonnegative_int, default=None)
+    p.add_argument("--reps", type=positive_int, default=100, help="drawn trials per size in the power search")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default runs/TRIAL-TIME)")
+    p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=trial)
+
+
+def _overrides(spec, args, count_field: str):
+    changes = {}
+    if args.patients is not None:
+        changes[count_field] = args.patients
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if getattr(args, "high_fraction", None) is not None:
+        changes["population"] = spec.population.model_copy(update={"il6_high_fraction": args.high_fraction})
+    return spec.model_copy(update=changes)
+
+
+def _out_dir(args, name: str) -> Path:
+    out = args.out or Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def patients(args: argparse.Namespace) -> int:
+    from ..report.patient_figures import dfs_by_il6_figure, il6_covariate_figure
+    from ..report.patients_html import published_table
+
+    spec = _overrides(load_builtin_trial("dfs_by_il6"), args, "patients_per_arm")
+    plan = plan_trial(spec, engine=args.engine)
+    result = run_trial(plan, progress=not args.quiet)
+    out = _out_dir(args, "patients")
+    result.save(out)
+    dfs = dfs_by_il6(result.patients)
+    hr = dfs["hr"]
+    published = published_table(result.patients, plan)
+    dfs["dfs"].to_csv(out / "dfs_by_il6.csv", index=False)
+    published.to_csv(out / "published_cohorts.csv", index=False)
+    dfs_by_il6_figure(result.patients, hr).savefig(out / "dfs_by_il6.png", dpi=110)
+    il6_covariate_figure(result.patients, plan.population.il6_cutoff(plan.model)).savefig(out / "tumour_il6.png", dpi=110)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 36):
+        print(dfs["dfs"].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+        print(f"\nIL-6 high vs low: HR {hr['hr']:.2f} (95% CI {hr['hr_low']:.2f}-{hr['hr_high']:.2f}), "
+              f"log-rank p = {hr['logrank_p']:.2g}, {hr['relapses']} relapses in {hr['n']} patients\n")
+        print(published.drop(columns=["hr", "hr_low", "hr_high", "measure"]).to_string(index=False))
+    print(f"\nfolder: {out}")
+    return 0
+
+
+def trial(args: argparse.Namespace) -> int:
+    from ..report.patients_html import build_trial_report
+
+    spec = _overrides(load_trial_file(args.trial_file), args, "patients_per_arm")
+    plan = plan_trial(spec, engine=args.engine)
+    result = run_trial(plan, progress=not args.quiet)
+    out = _out_dir(args, spec.name)
+    result.save(out)
+    comparisons = arm_comparisons(result.patients, result.arms, power=spec.power, reps=args.reps, seed=spec.seed)
+    comparisons.to_csv(out / "comparisons.csv", index=False)
+    report = build_trial_report(result, plan, comparisons, out / "trial.html")
+    print(result)
+    shown = comparisons.assign(hr_ci=[f"{h:.2f} ({lo:.2f}-{hi:.2f})" for h, lo, hi in
+                                      comparisons[["hr", "hr_low", "hr_high"]].to_numpy()])
+    cols = ["arm", "subgroup", "n_arm", "dfs3y_arm_%", "dfs3y_control_%", "hr_ci", "logrank_p", "patients_per_arm",
+            "schoenfeld_per_arm"]
+    with pd.option_context("display.width", 220):
+        print("\n" + shown[cols].rename(columns={"patients_per_arm": f"n/arm for {spec.power:.0%}",
+                                                 "schoenfeld_per_arm": "Schoenfeld n/arm"})
+              .to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="> 3000"))
+    print(f"\nfolder: {out}\nreport: {report}")
+    return 0

@@ -1,0 +1,178 @@
+"""Run a virtual trial: patients per arm on the patient model, relapse days, one table.
+
+Each patient is independent given its seeds (``cohorts.patients``): the same seed gives the same
+patients and relapses whatever the chunk size. By default (``paired``) every arm holds the same
+virtual patients, so each arm's difference from control is the treatment's effect and not a
+difference between patients; ``paired: false`` draws each arm's own patients, as randomisation
+would. The power search draws independent patients per arm either way (``analysis.trials``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..cohorts import Variability
+from ..cohorts.patients import Covariate, PatientPopulation
+from ..errors import ImmunometError, SpecError
+from ..models import load_model
+from ..readouts.relapse import Surveillance, relapse_day
+from ..simulate import SolverOptions
+from ..simulate.cohort import resolve_engine, simulate_cohort
+from ..simulate.single import software_versions
+from ..spec import Injection, Model, Protocol
+from .trial_spec import TrialSpec, TrialTreatmentSpec
+
+PATIENT_SOLVER = SolverOptions(output_step=7.0, rate_step=1.0)
+PATIENT_COLUMNS = ["arm", "patient", "tumour_il6", "tumour_il6_measured", "il6_stratum", "liver_seeding", "status", "message",
+                   "dfs_day", "relapse"]
+
+
+@dataclass(frozen=True)
+class TrialArm:
+    name: str
+    protocol: Protocol
+    group: str  # the seed group its patients are drawn from
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    name: str
+    model: Model
+    population: PatientPopulation
+    arms: tuple[TrialArm, ...]
+    seed: int
+    patients_per_arm: int
+    surveillance: Surveillance
+    power: float = 0.8
+    solver: SolverOptions = PATIENT_SOLVER
+    engine: str = "auto"
+    spec: dict = field(default_factory=dict)
+
+
+def population_of(spec: TrialSpec) -> PatientPopulation:
+    pop = spec.population
+    return PatientPopulation(
+        tumour_il6=Covariate("p_il6_tumour", pop.tumour_il6_sd_decades, "tumour IL-6 secretion (pg/cell/day)",
+                             pop.tumour_il6_median),
+        liver_seeding=Covariate("f_liver_arrest", pop.liver_seeding_sd_decades,
+                                "share of disseminated cells lodged in the liver", pop.liver_seeding_median),
+        variability=Variability(spread=pop.spread), high_fraction=pop.il6_high_fraction,
+        assay_sd_decades=pop.il6_assay_sd_decades)
+
+
+def plan_trial(spec: TrialSpec, *, engine: str = "auto") -> TrialPlan:
+    """Check the spec against the model (agents, parameters) and build the arms' protocols."""
+    model = load_model(spec.model)
+    try:
+        model = model.with_parameters(spec.parameters)
+    except ImmunometError as exc:
+        raise SpecError(f"parameters: {exc}") from None
+    arms = []
+    for i, arm in enumerate(spec.arms):
+        treatments = []
+        for j, t in enumerate(arm.treatments):
+            t = t if isinstance(t, TrialTreatmentSpec) else _shorthand(t, f"arms[{i}].treatments[{j}]")
+            try:
+                model.agent(t.agent)
+                treatments.append(t.treatment())
+            except ImmunometError as exc:
+                raise SpecError(f"arms[{i}].treatments[{j}]: {exc}") from None
+        try:
+            protocol = Protocol("wt", tuple(treatments), Injection(cells=spec.disseminated_cells),
+                                spec.follow_up_days)
+        except SpecError as exc:
+            raise SpecError(f"arms[{i}]: {exc}") from None
+        arms.append(TrialArm(arm.name, protocol, "patients" if spec.paired else arm.name))
+    return TrialPlan(spec.name, model, population_of(spec), tuple(arms), spec.seed, spec.patients_per_arm,
+                     Surveillance(spec.scan_every), spec.power, engine=resolve_engine(engine),
+                     spec=spec.model_dump(mode="json"))
+
+
+def _shorthand(text: str, where: str) -> TrialTreatmentSpec:
+    from ..spec import Treatment
+
+    try:
+        t = Treatment.parse(text)
+    except SpecError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+    return TrialTreatmentSpec(agent=t.agent, dose=t.amount, days=list(t.days), route=t.route)
+
+
+def run_patients(plan: TrialPlan, arm: TrialArm, start: int, stop: int) -> pd.DataFrame:
+    """Patients ``start .. stop-1`` of one arm: simulate together, then each one's relapse day."""
+    models, records, col_seeds, meas_seeds = plan.population.patients(plan.model, range(start, stop), plan.seed,
+                                                                      arm.group)
+    results = simulate_cohort(models, arm.protocol, col_seeds, options=plan.solver, engine=plan.engine)
+    rows = []
+    for record, result, seed in zip(records, results, meas_seeds):
+        day, relapsed = relapse_day(result, np.random.default_rng(seed), plan.surveillance)
+        rows.append([arm.name, record["patient"], record["tumour_il6"], record["tumour_il6_measured"],
+                     record["il6_stratum"],
+                     record["liver_seeding"], result.status, result.message, day, relapsed])
+    return pd.DataFrame(rows, columns=PATIENT_COLUMNS)
+
+
+def run_trial(plan: TrialPlan, *, chunk_size: int = 100, progress: bool = False) -> "TrialResult":
+    from tqdm.auto import tqdm
+
+    total = plan.patients_per_arm * len(plan.arms)
+    parts = []
+    with tqdm(total=total, unit="patient", desc=plan.name, disable=not progress, dynamic_ncols=True) as bar:
+        for arm in plan.arms:
+            for start in range(0, plan.patients_per_arm, chunk_size):
+                stop = min(start + chunk_size, plan.patients_per_arm)
+                parts.append(run_patients(plan, arm, start, stop))
+                bar.update(stop - start)
+    return TrialResult(pd.concat(parts, ignore_index=True), trial_provenance(plan))
+
+
+def trial_provenance(plan: TrialPlan) -> dict[str, Any]:
+    return {"trial": plan.name, "model": plan.model.name, "model_hash": plan.model.hash, "seed": plan.seed,
+            "engine": plan.engine, "arms": [a.name for a in plan.arms], "paired": plan.arms[0].group == "patients",
+            "il6_cutoff": plan.population.il6_cutoff(plan.model), "il6_high_fraction": plan.population.high_fraction,
+            "follow_up_days": plan.arms[0].protocol.days, "scan_every": plan.surveillance.scan_every,
+            "power_target": plan.power, "spec": plan.spec, "parameters": plan.model.parameters.values(),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), **software_versions()}
+
+
+@dataclass
+class TrialResult:
+    """One row per patient: arm, covariates, IL-6 stratum, status, DFS day and relapse (True/False)."""
+
+    patients: pd.DataFrame
+    provenance: dict[str, Any]
+
+    @property
+    def arms(self) -> list[str]:
+        return list(self.provenance.get("arms", pd.unique(self.patients["arm"])))
+
+    def summary(self) -> pd.DataFrame:
+        """Per arm and IL-6 stratum: patients, relapses, share relapsed by the end of follow-up."""
+        ok = self.patients[self.patients["status"] == "success"]
+        table = ok.groupby(["arm", "il6_stratum"], sort=False)["relapse"].agg(patients="size", relapses="sum")
+        table["relapsed_%"] = 100 * table["relapses"] / table["patients"]
+        return table.reset_index()
+
+    def __str__(self) -> str:
+        failed = int((self.patients["status"] != "success").sum())
+        head = (f"TrialResult {self.provenance.get('trial', '')}: {len(self.patients)} patients, "
+                f"{len(self.arms)} arms, {failed} failed")
+        return head + "\n" + self.summary().to_string(index=False, float_format=lambda v: f"{v:.1f}")
+
+    def save(self, directory: str | Path) -> Path:
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.patients.to_parquet(out / "patients.parquet", index=False)
+        (out / "provenance.json").write_text(json.dumps(self.provenance, indent=1, default=str))
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "TrialResult":
+        path = Path(directory)
+        return cls(pd.read_parquet(path / "patients.parquet"), json.loads((path / "provenance.json").read_text()))

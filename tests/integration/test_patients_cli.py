@@ -1,0 +1,105 @@
+"""F8 on a virtual patient cohort, the published-cohort table, and the patients / trial commands."""
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from immunomet.analysis.dfs import PUBLISHED_COHORTS, beside_published, dfs_by_il6
+from immunomet.analysis.findings import FINDINGS, check_findings
+from immunomet.analysis.trials import schoenfeld_per_arm
+from immunomet.studies import load_builtin_trial, plan_trial, run_trial
+
+F8 = [f for f in FINDINGS if f.id == "F8"]
+
+
+class _NoMice:
+    def wide(self):
+        return pd.DataFrame()
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    plan = plan_trial(load_builtin_trial("dfs_by_il6"))
+    return run_trial(plan), plan
+
+
+def test_f8_passes_on_the_default_patient_cohort(cohort):
+    result, _ = cohort
+    [f8] = check_findings(_NoMice(), None, patients=result.patients, findings=F8)
+    assert f8.status == "PASS", f8.criteria.to_dict("records")
+    row = f8.criteria.iloc[0]
+    assert row["estimate"] < 1 and row["n_ref"] + row["n_arm"] == 500
+
+
+def test_f8_fails_when_the_strata_carry_no_information(cohort):
+    """Negative control: the same patients with IL-6 labels shuffled, so the check can fail."""
+    result, _ = cohort
+    shuffled = result.patients.assign(il6_stratum=np.random.default_rng(0).permutation(result.patients["il6_stratum"]))
+    [f8] = check_findings(_NoMice(), None, patients=shuffled, findings=F8)
+    assert f8.status == "FAIL"
+
+
+def test_f8_is_not_run_without_patients():
+    [f8] = check_findings(_NoMice(), None, findings=F8)
+    assert f8.status == "NOT RUN" and "patient cohort" in f8.reason
+
+
+def test_published_table_has_every_cohort_and_the_same_model(cohort):
+    result, plan = cohort
+    table = beside_published(result.patients, lambda f: plan.population.tumour_il6.quantile(plan.model, 1 - f),
+                             reps=50)
+    assert list(table["study"]) == [c.study for c in PUBLISHED_COHORTS]
+    assert table.loc[0, "published"] == "HR 1.81 (1.03-3.15)"
+    assert (table["hr"] > 1).all()  # high IL-6 relapses more at every cut-off
+    # the default cut-off (34% high, Feng 2023) is the cohort's own stratification
+    assert table.loc[0, "hr"] == pytest.approx(dfs_by_il6(result.patients)["hr"]["hr"], rel=0.1)
+
+
+def test_schoenfeld_known_value():
+    """Schoenfeld 1983: HR 0.7, two-sided alpha 0.05, power 0.8 -> 247 events; half relapsing -> 247 per arm."""
+    n = 1000
+    table = pd.DataFrame({"arm": ["c"] * n + ["t"] * n, "status": "success",
+                          "survival_day": np.r_[np.arange(n), np.arange(n) / 0.7].astype(float),
+                          "death": np.tile(np.r_[np.ones(n // 2, bool), np.zeros(n // 2, bool)], 2)})
+    from immunomet.analysis.dfs import hazard_ratio_row
+
+    hr = hazard_ratio_row(table, "t", "c")["hr"]
+    expected = np.ceil(4 * (1.959964 + 0.841621) ** 2 / np.log(hr) ** 2 / 0.5 / 2)
+    assert schoenfeld_per_arm(table, "c", "t", 0.8, 0.05) == expected
+
+
+def _run(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "immunomet", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_patients_command_writes_tables_and_figures(tmp_path):
+    out = tmp_path / "p"
+    proc = _run("patients", "--patients", "120", "--out", str(out), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "IL-6 high vs low: HR" in proc.stdout and "Feng 2023" in proc.stdout
+    for name in ("patients.parquet", "dfs_by_il6.csv", "published_cohorts.csv", "dfs_by_il6.png", "tumour_il6.png"):
+        assert (out / name).is_file()
+
+
+def test_trial_command_runs_a_user_trial(tmp_path):
+    spec = tmp_path / "trial.yaml"
+    spec.write_text("name: mini\nseed: 2\npatients_per_arm: 30\nfollow_up_years: 3\narms:\n  - {name: control}\n"
+                    "  - name: tocilizumab\n    treatments: [{agent: tocilizumab, dose: 560mg, start: 28, every: 28, "
+                    "doses: 6}]\n")
+    proc = _run("trial", str(spec), "--out", str(tmp_path / "t"), "--reps", "20", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "all patients" in proc.stdout and "Schoenfeld" in proc.stdout
+    html = (tmp_path / "t" / "trial.html").read_text()
+    assert all(f'id="{s}"' in html for s in ("summary", "design", "dfs", "comparisons", "power", "provenance"))
+
+
+def test_trial_command_bad_file_is_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\narms:\n  - {name: a, treatments: [{agent: aspirin, dose: 1mg, days: [1]}]}\n")
+    proc = _run("trial", str(bad), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "unknown agent 'aspirin'" in proc.stderr and "Traceback" not in proc.stderr
+    missing = _run("trial", "nope.yaml", cwd=tmp_path)
+    assert missing.returncode == 2 and "not found" in missing.stderr

@@ -1,0 +1,99 @@
+"""The patient model (edits of the mouse model), patient covariates and virtual trials."""
+import numpy as np
+import pytest
+
+from immunomet import simulate
+from immunomet.cohorts.patients import PatientPopulation
+from immunomet.errors import SpecError
+from immunomet.models import mouse_model, patient_model
+from immunomet.models.patient import human_parameters
+from immunomet.spec import Injection, Protocol, Treatment
+from immunomet.studies import load_builtin_trial, parse_trial, plan_trial, run_trial
+from immunomet.studies.trial import run_patients
+
+
+def test_patient_model_is_the_mouse_structure_with_human_values():
+    mouse, human = mouse_model(), patient_model()
+    assert human.structure_hash == mouse.structure_hash  # same species, rules, processes: not a copy
+    assert human.hash != mouse.hash
+    p, m = human.parameters, mouse.parameters
+    assert p.value("dc_immature_0") == pytest.approx(1360 * m.value("dc_immature_0"))
+    assert "mouse value x 1360" in p["dc_immature_0"].source
+    assert p.value("body_weight") == 70 and "atezolizumab" in p["CL_apdl1"].source
+    assert p.value("EC50_il6") == m.value("EC50_il6")  # intensive values are kept
+    assert human.agent("atezolizumab").name == "anti-pdl1" and human.agent("tocilizumab").name == "anti-il6r"
+    human.compile()  # units are checked when the model is built
+
+
+def test_an_edit_of_an_unknown_parameter_is_one_clear_error():
+    with pytest.raises(SpecError, match="not a mouse-model parameter"):
+        human_parameters(mouse_model().parameters, {"overrides": {"nonsense": {
+            "value": 1, "unit": "1", "prior": [0, 2], "source": "assumed: test"}}})
+
+
+@pytest.mark.parametrize("agent, half_life_days, source", [("atezolizumab", 27.0, "Tecentriq label: 27 d"),
+                                                           ("tocilizumab", 15.0, "linear PK, V 7 L / CL 0.3 L/day")])
+def test_human_antibody_terminal_half_life(agent, half_life_days, source):
+    """Terminal half-life of a single i.v. dose from the simulated plasma concentration (days 40-80)."""
+    model = patient_model()
+    dose = Treatment(agent, 1.2e6, (0.0,), "iv")
+    result = simulate(model, Protocol("wt", (dose,), Injection(cells=1.0), 80.0))
+    key = result.provenance["agent_keys"][model.agent(agent).name]
+    conc = result.series(key)
+    slope = np.polyfit(conc.index[(conc.index >= 40)], np.log(conc[conc.index >= 40]), 1)[0]
+    assert np.log(2) / -slope == pytest.approx(half_life_days, rel=0.2), source
+
+
+def test_il6_high_share_and_cutoff_follow_the_population():
+    model, pop = patient_model(), PatientPopulation()
+    records = [pop.patient(model, 11, "g", i)[1] for i in range(600)]
+    high = np.mean([r["il6_stratum"] == "IL-6 high" for r in records])
+    assert abs(high - 0.34) < 4 * np.sqrt(0.34 * 0.66 / 600)
+    assert pop.il6_cutoff(model) == pytest.approx(model.parameters.value("p_il6_tumour") * 10 ** 0.412, rel=0.01)
+    again = [pop.patient(model, 11, "g", i)[1] for i in (5, 2)]
+    assert again == [records[5], records[2]]  # a patient is its seed, whatever else is drawn
+
+
+def test_patients_are_the_same_whatever_the_chunks():
+    plan = plan_trial(parse_trial({"name": "t", "seed": 3, "patients_per_arm": 6, "arms": [{"name": "c"}]}))
+    whole = run_patients(plan, plan.arms[0], 0, 6)
+    parts = [run_patients(plan, plan.arms[0], a, b) for a, b in ((0, 2), (2, 6))]
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(whole, pd.concat(parts, ignore_index=True))
+
+
+def test_trial_schedules_and_paired_arms():
+    spec = parse_trial({"name": "t", "seed": 1, "patients_per_arm": 8, "follow_up_years": 2, "arms": [
+        {"name": "control"},
+        {"name": "pdl1", "treatments": [{"agent": "atezolizumab", "dose": "1200mg", "start": 28, "every": 21,
+                                          "doses": 4}]},
+        {"name": "il6r", "treatments": ["tocilizumab:560mg:iv@d28,d56"]}]})
+    plan = plan_trial(spec)
+    assert plan.arms[1].protocol.treatments[0].days == (28, 49, 70, 91)
+    assert plan.arms[1].protocol.treatments[0].amount == 1.2e6 and plan.arms[1].protocol.treatments[0].route == "iv"
+    result = run_trial(plan)
+    by_arm = {a: g["tumour_il6"].to_numpy() for a, g in result.patients.groupby("arm")}
+    assert np.array_equal(by_arm["control"], by_arm["pdl1"])  # paired by default: the same patients
+    assert set(result.patients["status"]) == {"success"}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"arms": [{"name": "a", "treatments": [{"agent": "atezolizumab", "dose": "1mg"}]}]},
+     "arms[0].treatments[0]: give days, or start + every + doses"),
+    ({"arms": [{"name": "a", "treatments": [{"agent": "aspirin", "dose": "1mg", "days": [1]}]}]},
+     "arms[0].treatments[0]: unknown agent 'aspirin'"),
+    ({"arms": [{"name": "a"}], "patients": 5}, "patients: unknown field; allowed: name"),
+    ({"arms": [{"name": "a"}, {"name": "a"}]}, "arm names must be unique"),
+    ({"arms": [{"name": "a", "treatments": [{"agent": "tocilizumab", "dose": "1mg", "days": [4000]}]}]},
+     "after the end of follow-up"),
+])
+def test_bad_trial_specs_are_one_line_naming_the_field(change, message):
+    with pytest.raises(SpecError) as err:
+        plan_trial(parse_trial({"name": "t", **change}))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_builtin_trials_parse():
+    for name in ("dfs_by_il6", "adjuvant"):
+        assert plan_trial(load_builtin_trial(name)).arms
