@@ -103,3 +103,14 @@ def test_trial_command_bad_file_is_one_line(tmp_path):
     assert proc.stderr.count("\n") == 1 and "unknown agent 'aspirin'" in proc.stderr and "Traceback" not in proc.stderr
     missing = _run("trial", "nope.yaml", cwd=tmp_path)
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_optimize_command_writes_schedules_and_a_figure(tmp_path):
+    proc = _run("optimize", "--goal", "nodules", "--individuals", "6", "--evaluations", "8", "--validation", "8",
+                "--out", str(tmp_path / "o"), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "optimised #1" in proc.stdout and "best standard" in proc.stdout
+    for name in ("schedules.csv", "trace.csv", "schedules.png"):
+        assert (tmp_path / "o" / name).is_file()
+    bad = _run("optimize", "--robust", "median", "--individuals", "2", "--evaluations", "2", cwd=tmp_path)
+    assert bad.returncode == 2 and "cvar" in bad.stderr and "Traceback" not in bad.stderr

@@ -75,3 +75,19 @@ def relapse_day(result: SimulationResult, rng: np.random.Generator,
     day = float(days[i - 1] + frac * (days[i] - days[i - 1]))
     detected = surveillance.detect(day)
     return (detected, True) if detected <= last else (last, False)
+
+
+def disease_free_curve(result: SimulationResult) -> tuple[np.ndarray, np.ndarray]:
+    """(days, P(no relapse by day)) of one patient: exp(-max_{s<=t} Lambda(s)), no random draw."""
+    if not result.ok or result.lineages is None:
+        raise SpecError("disease-free probability needs a solved patient with liver colonisation")
+    days, log_lam = log_detectable_metastases(result)
+    return days, np.exp(-np.exp(np.maximum.accumulate(log_lam)))
+
+
+def expected_disease_free(result: SimulationResult) -> tuple[float, float]:
+    """(P(disease-free at the end of follow-up), expected disease-free days up to it) of one patient."""
+    days, curve = disease_free_curve(result)
+    from scipy.integrate import trapezoid
+
+    return float(curve[-1]), float(trapezoid(curve, days))

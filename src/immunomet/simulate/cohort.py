@@ -40,20 +40,26 @@ def batch_engine(model: Model) -> BatchEngine:
     return _ENGINES[key]
 
 
-def simulate_cohort(models: Sequence[Model], protocol: Protocol, seeds: Sequence, *,
+def simulate_cohort(models: Sequence[Model], protocol: Protocol | Sequence[Protocol], seeds: Sequence, *,
                     options: SolverOptions | None = None, engine: str = "auto") -> list[SimulationResult]:
-    """One result per animal; ``models[i]`` holds animal i's parameters, ``seeds[i]`` its stream."""
+    """One result per animal; ``models[i]`` holds animal i's parameters, ``seeds[i]`` its stream.
+    ``protocol`` is one protocol for all, or one per animal (the same injection and follow-up,
+    e.g. candidate dosing schedules run together)."""
     options = options or SolverOptions()
     if len(models) != len(seeds):
         raise ValueError(f"{len(models)} models for {len(seeds)} seeds")
+    protocols = [protocol] * len(models) if isinstance(protocol, Protocol) else list(protocol)
+    if len(protocols) != len(models) or len({(p.injection, p.days) for p in protocols}) > 1:
+        raise SpecError("simulate_cohort: give one protocol, or one per animal with the same injection and follow-up")
     if resolve_engine(engine) == "scipy" or not models:
-        return [simulate(m, protocol, seed=s, options=options) for m, s in zip(models, seeds)]
+        return [simulate(m, p, seed=s, options=options) for m, p, s in zip(models, protocols, seeds)]
+    protocol = protocols[0]
     eng = batch_engine(models[0])
     compiled = eng.compiled
-    resolved = [m.resolve(protocol) for m in models]
+    resolved = [m.resolve(p) for m, p in zip(models, protocols)]
     params = np.stack([compiled.parameter_vector(ps) for ps, _ in resolved])
     doses = [d for _, d in resolved]
-    t0 = min([0.0, *(d.day for d in doses[0])])
+    t0 = min([0.0, *(d.day for dd in doses for d in dd)])
     out_t = _grid(t0, protocol.days, options.output_step)
     colonise = models[0].colonisation is not None and not protocol.injection.local
     fine_t = _grid(protocol.injection.day, protocol.days, options.rate_step) if colonise else np.zeros(0)
@@ -64,7 +70,7 @@ def simulate_cohort(models: Sequence[Model], protocol: Protocol, seeds: Sequence
         ok = run.status[a] == 0
         rates = (fine_t, run.rates[a, :, 0], run.rates[a, :, 1]) if colonise and ok else None
         message = "" if ok else f"{STATUS.get(int(run.status[a]), 'failed')} (batched engine)"
-        results.append(assemble_result(model, resolved[a][0], protocol, out_t, run.states[a].T,
+        results.append(assemble_result(model, resolved[a][0], protocols[a], out_t, run.states[a].T,
                                        "success" if ok else "failed", message, rates, seed,
                                        options))
     return results
