@@ -11,10 +11,12 @@ from .errors import DataError, ImmunometError, SolverError, SpecError, UnitError
 from .models import load_model  # noqa: E402
 from .simulate import SimulationResult, SolverOptions, simulate, simulate_cohort  # noqa: E402
 from .spec import Injection, Model, Protocol, Treatment  # noqa: E402
-from .studies import StudyResult, load_builtin, load_study_file, plan_study, run_study  # noqa: E402
+from .studies import (StudyResult, TrialResult, load_builtin, load_builtin_trial, load_study_file,  # noqa: E402
+                      load_trial_file, plan_study, plan_trial, run_study, run_trial)
 
 __all__ = [
     "DataError", "ImmunometError", "Injection", "Model", "Protocol", "SimulationResult", "SolverError",
     "SolverOptions", "SpecError", "StudyResult", "Treatment", "UnitError", "UnknownNameError", "load_builtin",
     "load_model", "load_study_file", "plan_study", "run_study", "simulate", "simulate_cohort",
+    "TrialResult", "load_builtin_trial", "load_trial_file", "plan_trial", "run_trial",
 ]

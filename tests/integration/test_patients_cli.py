@@ -114,3 +114,14 @@ def test_optimize_command_writes_schedules_and_a_figure(tmp_path):
         assert (tmp_path / "o" / name).is_file()
     bad = _run("optimize", "--robust", "median", "--individuals", "2", "--evaluations", "2", cwd=tmp_path)
     assert bad.returncode == 2 and "cvar" in bad.stderr and "Traceback" not in bad.stderr
+
+
+TRIAL_EXAMPLES = sorted((__import__("pathlib").Path(__file__).parents[2] / "examples" / "trials").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("example", TRIAL_EXAMPLES, ids=lambda p: p.stem)
+def test_trial_examples_run_end_to_end(example, tmp_path):
+    proc = _run("trial", str(example), "--patients", "20", "--reps", "10", "--out", str(tmp_path / "t"), "--quiet",
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "t" / "trial.html").is_file()

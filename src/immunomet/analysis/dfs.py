@@ -61,7 +61,7 @@ class PublishedCohort:
 
     study: str
     n: int
-    high_fraction: float
+    high_fraction: float | None  # None: not given in PARAMETERS.md
     measure: str
     outcome: str
     published: str
@@ -72,7 +72,7 @@ class PublishedCohort:
 
 PUBLISHED_COHORTS = (
     PublishedCohort("Feng 2023", 122, 0.34, "tumour IL-6", "DFS", "HR 1.81 (1.03-3.15)", 1.81, 1.03, 3.15),
-    PublishedCohort("Padova 2000", 208, 0.30, "serum IL-6 > 10 pg/mL", "overall survival",
+    PublishedCohort("Padova 2000", 208, None, "serum IL-6 > 10 pg/mL", "overall survival",
                     "RR 1.82; 5-y survival 83% vs 56%", 1.82),
     PublishedCohort("Li 2018", 105, 60 / 105, "tumour IL-6 (IHC)", "overall survival",
                     "median 25.5 vs 46 months, p = 0.013"),
@@ -82,18 +82,20 @@ PUBLISHED_COHORTS = (
 
 
 def beside_published(patients: pd.DataFrame, cutoff_at, cohorts=PUBLISHED_COHORTS, *, reps: int = 500,
-                     seed: int = 0) -> pd.DataFrame:
+                     seed: int = 0, default_fraction: float = 0.34) -> pd.DataFrame:
     """For each published cohort: the virtual cohort's HR (high vs low) with that cohort's share of
     IL-6-high patients (``cutoff_at(fraction)`` gives the cut-off), and the share of virtual
     cohorts of the published size whose log-rank test finds the difference (p < 0.05). The model
-    and its patients are the same for every row; only the cut-off and the cohort size differ."""
+    and its patients are the same for every row; only the cut-off and the cohort size differ.
+    A cohort whose share of IL-6-high patients is not known uses ``default_fraction``."""
     from scipy import stats
 
     ok = patients[patients["status"] == "success"]
     rng = np.random.default_rng(seed)
     rows = []
     for c in cohorts:
-        table = dfs_table(restratify(ok, cutoff_at(c.high_fraction)))
+        fraction = c.high_fraction if c.high_fraction is not None else default_fraction
+        table = dfs_table(restratify(ok, cutoff_at(fraction)))
         hr = hazard_ratio_row(table, HIGH, LOW)
         t, e, high = (table["survival_day"].to_numpy(), table["death"].to_numpy(), (table["arm"] == HIGH).to_numpy())
         found = 0
@@ -106,7 +108,8 @@ def beside_published(patients: pd.DataFrame, cutoff_at, cohorts=PUBLISHED_COHORT
             y = stats.CensoredData(uncensored=t[b][e[b]], right=t[b][~e[b]])
             found += bool(stats.logrank(x, y).pvalue < 0.05)
         overlap = hr["hr_low"] <= c.hr_high and hr["hr_high"] >= c.hr_low if np.isfinite(c.hr_low) else None
-        rows.append({"study": c.study, "n": c.n, "IL-6 high %": round(100 * c.high_fraction), "measure": c.measure,
+        share = f"{100 * fraction:.0f}" + ("" if c.high_fraction is not None else " (not given; default)")
+        rows.append({"study": c.study, "n": c.n, "IL-6 high %": share, "measure": c.measure,
                      "outcome": c.outcome, "published": c.published,
                      "model DFS HR": f"{hr['hr']:.2f} ({hr['hr_low']:.2f}-{hr['hr_high']:.2f})",
                      "95% CIs overlap": {True: "yes", False: "no", None: "-"}[overlap],

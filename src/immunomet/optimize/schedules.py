@@ -38,6 +38,9 @@ class ScheduleProblem:
     robust: str = "mean"
     engine: str = "auto"
 
+    def __post_init__(self) -> None:
+        cohort_objective(np.zeros((1, 1)), self.robust, True)  # an unknown robust measure fails here, not later
+
     @property
     def target(self) -> str:
         return GOALS[self.goal]

@@ -1,0 +1,79 @@
+"""Virtual patients: does F8 replicate, how does the model's HR compare with Feng 2023, and how long
+do the patient commands take? One command, one table per question.
+
+    python benchmarks/patients.py --seeds 20 [--timing]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from immunomet.analysis.dfs import dfs_by_il6
+from immunomet.analysis.findings import FINDINGS, check_findings
+from immunomet.studies import load_builtin_trial, plan_trial, run_trial
+
+F8 = [f for f in FINDINGS if f.id == "F8"]
+
+
+class _NoMice:
+    def wide(self):
+        return pd.DataFrame()
+
+
+def replication(seeds: int, patients: int) -> dict:
+    rows = []
+    for seed in range(1, seeds + 1):
+        spec = load_builtin_trial("dfs_by_il6").model_copy(update={"seed": seed, "patients_per_arm": patients})
+        result = run_trial(plan_trial(spec))
+        dfs = dfs_by_il6(result.patients)
+        [f8] = check_findings(_NoMice(), None, patients=result.patients, findings=F8)
+        low, high = dfs["dfs"].set_index("group").loc[["IL-6 low", "IL-6 high"], "dfs_5y_%"]
+        rows.append({"hr": dfs["hr"]["hr"], "low": dfs["hr"]["hr_low"], "high": dfs["hr"]["hr_high"],
+                     "pass": f8.status == "PASS", "dfs5_low": low, "dfs5_high": high,
+                     "overlaps_feng": dfs["hr"]["hr_low"] <= 3.15 and dfs["hr"]["hr_high"] >= 1.03})
+    t = pd.DataFrame(rows)
+    return {"patients": patients, "seeds": seeds, "F8 PASS": f"{t['pass'].mean():.0%}",
+            "HR median [min-max]": f"{t['hr'].median():.2f} [{t['hr'].min():.2f}-{t['hr'].max():.2f}]",
+            "CI overlaps Feng 1.03-3.15": f"{t['overlaps_feng'].mean():.0%}",
+            "5-y DFS low / high %": f"{t['dfs5_low'].median():.0f} / {t['dfs5_high'].median():.0f}"}
+
+
+def timing() -> pd.DataFrame:
+    from immunomet.analysis.trials import arm_comparisons
+    from immunomet.optimize import default_problem, optimise
+
+    rows = []
+    start = time.perf_counter()
+    run_trial(plan_trial(load_builtin_trial("dfs_by_il6")))
+    rows.append({"task": "immunomet patients (500 patients, 5 y)", "s": time.perf_counter() - start})
+    start = time.perf_counter()
+    trial = run_trial(plan_trial(load_builtin_trial("adjuvant")))
+    sim = time.perf_counter() - start
+    arm_comparisons(trial.patients, trial.arms, reps=100)
+    rows.append({"task": "trial adjuvant: simulate 6 x 400 patients", "s": sim})
+    rows.append({"task": "trial adjuvant: comparisons + power search", "s": time.perf_counter() - start - sim})
+    start = time.perf_counter()
+    optimise(default_problem("dfs"), evaluations=60, validation=300)
+    rows.append({"task": "optimize --goal dfs (60 x 100 + 7 x 300 patients)", "s": time.perf_counter() - start})
+    return pd.DataFrame(rows)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--timing", action="store_true")
+    args = ap.parse_args(argv)
+    table = pd.DataFrame([replication(args.seeds, n) for n in (500, 122)])
+    print("F8 over seeds (built-in cohort dfs_by_il6 re-drawn; n=122 is Feng 2023's size)")
+    print(table.to_string(index=False))
+    if args.timing:
+        print("\nwall time, this machine")
+        print(timing().to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
