@@ -97,3 +97,14 @@ def test_bad_trial_specs_are_one_line_naming_the_field(change, message):
 def test_builtin_trials_parse():
     for name in ("dfs_by_il6", "adjuvant"):
         assert plan_trial(load_builtin_trial(name)).arms
+
+
+def test_scipy_engine_over_processes_gives_the_same_patients():
+    spec = parse_trial({"name": "t", "seed": 4, "patients_per_arm": 3, "follow_up_years": 2, "paired": False,
+                        "arms": [{"name": "c"}, {"name": "d"}]})
+    import pandas as pd
+
+    one = run_trial(plan_trial(spec, engine="scipy"), workers=1).patients
+    two = run_trial(plan_trial(spec, engine="scipy"), workers=2, chunk_size=1).patients
+    pd.testing.assert_frame_equal(one, two)
+    assert not np.array_equal(one.loc[one["arm"] == "c", "tumour_il6"], one.loc[one["arm"] == "d", "tumour_il6"])

@@ -56,7 +56,8 @@ def validate(args: argparse.Namespace) -> int:
     else:
         plan = plan_study(load_builtin("toyoshima2019")).with_engine("auto")
         result = run_study(plan, workers=default_workers(), progress=not args.quiet)
-        cohort = run_trial(plan_trial(load_builtin_trial("dfs_by_il6")), progress=not args.quiet)
+        cohort = run_trial(plan_trial(load_builtin_trial("dfs_by_il6")), workers=default_workers(),
+                           progress=not args.quiet)
     findings = check_findings(result, plan, patients=None if cohort is None else cohort.patients)
     print(format_findings(findings))
     if args.csv is not None:

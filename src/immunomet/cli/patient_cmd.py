@@ -12,6 +12,7 @@ from ..analysis.dfs import dfs_by_il6
 from ..analysis.trials import arm_comparisons
 from ..studies import load_builtin_trial, load_trial_file, plan_trial, run_trial
 from ..studies.builtin import builtin_trials
+from ..studies.runner import default_workers
 from ._args import nonnegative_int, positive_int
 
 
@@ -96,7 +97,7 @@ def patients(args: argparse.Namespace) -> int:
 
     spec = _overrides(load_builtin_trial("dfs_by_il6"), args, "patients_per_arm")
     plan = plan_trial(spec, engine=args.engine)
-    result = run_trial(plan, progress=not args.quiet)
+    result = run_trial(plan, workers=default_workers(), progress=not args.quiet)
     out = _out_dir(args, "patients")
     result.save(out)
     dfs = dfs_by_il6(result.patients)
@@ -120,7 +121,7 @@ def trial(args: argparse.Namespace) -> int:
 
     spec = _overrides(load_trial_file(args.trial_file), args, "patients_per_arm")
     plan = plan_trial(spec, engine=args.engine)
-    result = run_trial(plan, progress=not args.quiet)
+    result = run_trial(plan, workers=default_workers(), progress=not args.quiet)
     out = _out_dir(args, spec.name)
     result.save(out)
     comparisons = arm_comparisons(result.patients, result.arms, power=spec.power, reps=args.reps, seed=spec.seed)

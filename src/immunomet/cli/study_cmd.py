@@ -81,7 +81,8 @@ def reproduce(args: argparse.Namespace) -> int:
     code, folder = _execute(load_builtin(args.study), args)
     if folder is None:
         return code
-    cohort, _ = run_patient_cohort(folder, engine=args.engine, progress=not args.quiet)
+    cohort, _ = run_patient_cohort(folder, engine=args.engine, workers=args.workers or default_workers(),
+                                   progress=not args.quiet)
     print(f"\nvirtual patients: {len(cohort.patients)} after resection (built-in trial dfs_by_il6), in "
           f"{folder.path / 'patients'}")
     path, findings, _ = analyse_and_report(folder.path, workers=args.workers or default_workers(),

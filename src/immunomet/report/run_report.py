@@ -58,10 +58,21 @@ def default_power_pool(engine: str) -> int:
 PATIENTS_DIR = "patients"
 
 
-def run_patient_cohort(folder: RunFolder, *, engine: str = "auto", progress: bool = False):
+def default_patient_cohort(engine: str) -> int:
+    """Patients in the F8 cohort of ``reproduce``: the built-in 500 on the batched engine (2-3 s);
+    200 on the scipy loop (about 0.45 s a patient), where F8 still passed for 20 of 20 seeds
+    (benchmarks/patients.py)."""
+    from ..simulate.cohort import resolve_engine
+
+    return 500 if resolve_engine(engine) == "batch" else 200
+
+
+def run_patient_cohort(folder: RunFolder, *, engine: str = "auto", workers: int = 1, progress: bool = False):
     """Run the built-in untreated patient cohort (F8) and keep it in ``RUN/patients``."""
-    plan = plan_trial(load_builtin_trial("dfs_by_il6"), engine=engine)
-    result = run_trial(plan, progress=progress)
+    spec = load_builtin_trial("dfs_by_il6")
+    spec = spec.model_copy(update={"patients_per_arm": min(spec.patients_per_arm, default_patient_cohort(engine))})
+    plan = plan_trial(spec, engine=engine)
+    result = run_trial(plan, workers=workers, progress=progress)
     result.save(folder.path / PATIENTS_DIR)
     return result, plan
 

@@ -28,7 +28,9 @@ from ..simulate.single import software_versions
 from ..spec import Injection, Model, Protocol
 from .trial_spec import TrialSpec, TrialTreatmentSpec
 
-PATIENT_SOLVER = SolverOptions(output_step=7.0, rate_step=1.0)
+# rtol 1e-4: P(disease-free at 5 y) within 1e-5 of an rtol 1e-8 solution (20 patients, both engines),
+# and 1.6x faster than 1e-6 on the scipy engine
+PATIENT_SOLVER = SolverOptions(rtol=1e-4, output_step=7.0, rate_step=1.0)
 PATIENT_COLUMNS = ["arm", "patient", "tumour_il6", "tumour_il6_measured", "il6_stratum", "liver_seeding", "status", "message",
                    "dfs_day", "relapse"]
 
@@ -118,18 +120,31 @@ def run_patients(plan: TrialPlan, arm: TrialArm, start: int, stop: int) -> pd.Da
     return pd.DataFrame(rows, columns=PATIENT_COLUMNS)
 
 
-def run_trial(plan: TrialPlan, *, chunk_size: int = 100, progress: bool = False) -> "TrialResult":
+def run_trial(plan: TrialPlan, *, chunk_size: int = 100, workers: int = 1, progress: bool = False) -> "TrialResult":
+    """All patients of all arms, in chunks (the batched engine threads over each chunk; the scipy
+    engine spreads chunks over ``workers`` processes). Results do not depend on either."""
+    from concurrent.futures import ProcessPoolExecutor
+
     from tqdm.auto import tqdm
 
-    total = plan.patients_per_arm * len(plan.arms)
-    parts = []
-    with tqdm(total=total, unit="patient", desc=plan.name, disable=not progress, dynamic_ncols=True) as bar:
-        for arm in plan.arms:
-            for start in range(0, plan.patients_per_arm, chunk_size):
-                stop = min(start + chunk_size, plan.patients_per_arm)
-                parts.append(run_patients(plan, arm, start, stop))
+    size = chunk_size if plan.engine == "batch" or workers <= 1 else min(chunk_size, 25)
+    chunks = [(a, start, min(start + size, plan.patients_per_arm)) for a in range(len(plan.arms))
+              for start in range(0, plan.patients_per_arm, size)]
+    parts: dict[int, pd.DataFrame] = {}
+    with tqdm(total=plan.patients_per_arm * len(plan.arms), unit="patient", desc=plan.name, disable=not progress,
+              dynamic_ncols=True) as bar:
+        if plan.engine == "batch" or workers <= 1:
+            for k, (a, start, stop) in enumerate(chunks):
+                parts[k] = run_patients(plan, plan.arms[a], start, stop)
                 bar.update(stop - start)
-    return TrialResult(pd.concat(parts, ignore_index=True), trial_provenance(plan))
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(run_patients, plan, plan.arms[a], start, stop): (k, stop - start)
+                           for k, (a, start, stop) in enumerate(chunks)}
+                for future, (k, n) in futures.items():
+                    parts[k] = future.result()
+                    bar.update(n)
+    return TrialResult(pd.concat([parts[k] for k in sorted(parts)], ignore_index=True), trial_provenance(plan))
 
 
 def trial_provenance(plan: TrialPlan) -> dict[str, Any]:
