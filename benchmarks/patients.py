@@ -18,18 +18,13 @@ from immunomet.studies import load_builtin_trial, plan_trial, run_trial
 F8 = [f for f in FINDINGS if f.id == "F8"]
 
 
-class _NoMice:
-    def wide(self):
-        return pd.DataFrame()
-
-
 def replication(seeds: int, patients: int) -> dict:
     rows = []
     for seed in range(1, seeds + 1):
         spec = load_builtin_trial("dfs_by_il6").model_copy(update={"seed": seed, "patients_per_arm": patients})
         result = run_trial(plan_trial(spec))
         dfs = dfs_by_il6(result.patients)
-        [f8] = check_findings(_NoMice(), None, patients=result.patients, findings=F8)
+        [f8] = check_findings(None, None, patients=result.patients, findings=F8)
         low, high = dfs["dfs"].set_index("group").loc[["IL-6 low", "IL-6 high"], "dfs_5y_%"]
         rows.append({"hr": dfs["hr"]["hr"], "low": dfs["hr"]["hr_low"], "high": dfs["hr"]["hr_high"],
                      "pass": f8.status == "PASS", "dfs5_low": low, "dfs5_high": high,

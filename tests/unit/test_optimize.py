@@ -23,8 +23,10 @@ def test_cohort_objective_mean_and_cvar():
     assert list(cohort_objective(outcomes, "mean", True)) == [2.5, 3.0]
     assert list(cohort_objective(outcomes, "cvar:0.5", True)) == [1.5, 2.0]   # worst half when maximising
     assert list(cohort_objective(outcomes, "cvar:0.25", False)) == [4.0, 4.0]  # worst quarter when minimising
+    assert list(cohort_objective(outcomes, "quantile:0.5", True)) == [2.5, 4.0]
+    assert list(cohort_objective(outcomes, "quantile:0.25", False)) == [3.25, 4.0]  # upper quartile if minimising
     with pytest.raises(SpecError, match="cvar"):
-        cohort_objective(outcomes, "quantile", True)
+        cohort_objective(outcomes, "median", True)
 
 
 def test_bad_goal_or_agent_is_one_clear_error():

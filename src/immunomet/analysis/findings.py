@@ -120,12 +120,16 @@ class FindingResult:
 def check_findings(result, plan, *, patients: pd.DataFrame | None = None, findings=FINDINGS,
                    alpha: float = ALPHA) -> list[FindingResult]:
     """Check each finding on a StudyResult ``result`` of ``plan`` (its StudyPlan); patient findings
-    on ``patients`` (the patients table of an untreated virtual cohort, e.g. built-in trial dfs_by_il6)."""
-    wide = result.wide()
+    on ``patients`` (the patients table of an untreated virtual cohort, e.g. built-in trial dfs_by_il6).
+    Either may be None: its findings are then NOT RUN."""
+    wide = result.wide() if result is not None else None
     out = []
     for finding in findings:
         if finding.cohort == "patients":
             out.append(_check_patients(finding, patients, alpha))
+            continue
+        if result is None:
+            out.append(FindingResult(finding, "NOT RUN", pd.DataFrame(), "no run of virtual mice given"))
             continue
         arms = {c: (find_arm(plan, c.reference), find_arm(plan, c.arm)) for c in finding.criteria}
         missing = sorted({str(k) for c, (a, b) in arms.items() for k, name in ((c.reference, a), (c.arm, b))

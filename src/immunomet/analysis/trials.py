@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .dfs import HIGH, LOW, YEAR, dfs_table, hazard_ratio_row
+from .dfs import HIGH, LOW, dfs_at, dfs_table, hazard_ratio_row
 from .power import Comparison, _power
 
 PATIENT_GRID = (25, 50, 75, 100, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000)
@@ -26,13 +26,8 @@ def _subgroup(patients: pd.DataFrame, subgroup: str) -> pd.DataFrame:
 
 
 def _dfs_3y(table: pd.DataFrame, arm: str) -> float:
-    from lifelines import KaplanMeierFitter
-
-    sub = table[table["arm"] == arm]
-    if sub.empty:
-        return float("nan")
-    fit = KaplanMeierFitter().fit(sub["survival_day"], sub["death"])
-    return 100 * float(fit.survival_function_at_times([3 * YEAR]).iloc[0])
+    at = dfs_at(table, [arm], years=(3,))
+    return float(at["dfs_3y_%"].iloc[0]) if len(at) else float("nan")
 
 
 def arm_comparisons(patients: pd.DataFrame, arms: list[str], *, power: float = 0.8, alpha: float = 0.05,

@@ -45,10 +45,7 @@ def register(sub) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from ..report.run_report import load_run
-
-    from ..report.run_report import load_patient_cohort
-    from ..studies import load_builtin_trial, plan_trial, run_trial
+    from ..report.run_report import load_patient_cohort, load_run, patient_cohort
 
     if args.run_folder is not None:
         result, plan, folder = load_run(args.run_folder)
@@ -56,8 +53,7 @@ def validate(args: argparse.Namespace) -> int:
     else:
         plan = plan_study(load_builtin("toyoshima2019")).with_engine("auto")
         result = run_study(plan, workers=default_workers(), progress=not args.quiet)
-        cohort = run_trial(plan_trial(load_builtin_trial("dfs_by_il6")), workers=default_workers(),
-                           progress=not args.quiet)
+        cohort, _ = patient_cohort(engine=plan.engine, workers=default_workers(), progress=not args.quiet)
     findings = check_findings(result, plan, patients=None if cohort is None else cohort.patients)
     print(format_findings(findings))
     if args.csv is not None:

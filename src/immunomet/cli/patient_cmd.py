@@ -62,7 +62,8 @@ def register(sub) -> None:
                                    "Bounds and budgets: docs/trials.md.")
     p.add_argument("--goal", choices=["dfs", "dfs_years", "survival", "nodules"], default="dfs",
                    help="patients: dfs (P disease-free at 5 y, default) or dfs_years; mice: survival or nodules")
-    p.add_argument("--robust", default="mean", help="mean (default) or cvar:Q, the mean over the worst share Q")
+    p.add_argument("--robust", default="mean", help="mean (default); cvar:Q, the mean over the worst share Q of individuals; or quantile:Q, "
+                        "the lower Q quantile of their outcomes")
     p.add_argument("--agents", default="anti-il6r,anti-pdl1", help="comma-separated (default both)")
     p.add_argument("--individuals", type=positive_int, default=100, help="training patients or mice (default 100)")
     p.add_argument("--evaluations", type=positive_int, default=60, help="candidate schedules (default 60)")

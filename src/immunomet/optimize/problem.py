@@ -10,8 +10,9 @@ candidates are compared on the same virtual individuals without sampling noise:
 - mice: survival day at the humane end point, or expected visible nodules at the readout day
   (Kendall's closed form), to be minimised.
 
-The cohort objective is the mean over individuals, or CVaR: the mean over the share ``q`` of
-individuals with the worst outcome under that regimen (robust to who is treated).
+The cohort objective is the mean over individuals; CVaR (``cvar:q``), the mean over the share
+``q`` of individuals with the worst outcome under that regimen; or a lower quantile
+(``quantile:q``) of the individual outcomes (an upper one when minimising nodules).
 """
 from __future__ import annotations
 
@@ -106,11 +107,17 @@ def cohort_objective(outcomes: np.ndarray, robust: str, maximise: bool) -> np.nd
     the mean over the worst share q (lowest if maximising, highest if minimising)."""
     if robust == "mean":
         return np.nanmean(outcomes, axis=1)
-    if robust.startswith("cvar:"):
-        q = float(robust.split(":", 1)[1])
+    kind, _, share = robust.partition(":")
+    if kind in ("cvar", "quantile"):
+        try:
+            q = float(share)
+        except ValueError:
+            raise SpecError(f"robust: write {kind}:Q with Q a share, e.g. {kind}:0.2; got {robust!r}") from None
         if not 0 < q <= 1:
-            raise SpecError(f"robust: cvar share must be in (0, 1], got {q}")
+            raise SpecError(f"robust: the {kind} share must be in (0, 1], got {q}")
+        if kind == "quantile":
+            return np.nanquantile(outcomes, q if maximise else 1 - q, axis=1)
         ordered = np.sort(outcomes, axis=1) if maximise else -np.sort(-outcomes, axis=1)
         k = max(1, int(np.ceil(q * outcomes.shape[1])))
         return np.nanmean(ordered[:, :k], axis=1)
-    raise SpecError(f"robust: use mean or cvar:Q (e.g. cvar:0.2), got {robust!r}")
+    raise SpecError(f"robust: use mean, cvar:Q or quantile:Q (e.g. cvar:0.2), got {robust!r}")

@@ -67,12 +67,17 @@ def default_patient_cohort(engine: str) -> int:
     return 500 if resolve_engine(engine) == "batch" else 200
 
 
-def run_patient_cohort(folder: RunFolder, *, engine: str = "auto", workers: int = 1, progress: bool = False):
-    """Run the built-in untreated patient cohort (F8) and keep it in ``RUN/patients``."""
+def patient_cohort(*, engine: str = "auto", workers: int = 1, progress: bool = False):
+    """(TrialResult, TrialPlan) of the built-in untreated patient cohort (F8), sized for the engine."""
     spec = load_builtin_trial("dfs_by_il6")
     spec = spec.model_copy(update={"patients_per_arm": min(spec.patients_per_arm, default_patient_cohort(engine))})
     plan = plan_trial(spec, engine=engine)
-    result = run_trial(plan, workers=workers, progress=progress)
+    return run_trial(plan, workers=workers, progress=progress), plan
+
+
+def run_patient_cohort(folder: RunFolder, *, engine: str = "auto", workers: int = 1, progress: bool = False):
+    """Run the built-in untreated patient cohort (F8) and keep it in ``RUN/patients``."""
+    result, plan = patient_cohort(engine=engine, workers=workers, progress=progress)
     result.save(folder.path / PATIENTS_DIR)
     return result, plan
 
