@@ -65,7 +65,7 @@ def forest_figure(comparisons: pd.DataFrame):
     ax.axvline(1.0, color="#888", ls="--", lw=1)
     ax.set_yticks(y, [f"{r['arm']} - {r['subgroup']}" for r in rows.to_dict("records")], fontsize=8)
     ax.set_xscale("log")
-    ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1, 2, 4) if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 4) if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_xlabel("hazard ratio of relapse vs control (95% CI; < 1 favours the arm)")
