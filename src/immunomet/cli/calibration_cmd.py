@@ -20,7 +20,7 @@ def register(sub) -> None:
                                    "each readout: " + "; ".join(f"{k}: {v}" for k, v in READOUTS.items()) + ".")
     p.add_argument("--method", choices=["morris", "sobol"], default="morris",
                    help="morris (default; (P+1) x N simulations) or sobol ((P+2) x N)")
-    p.add_argument("--n", type=positive_int, default=None, help="Morris trajectories (default 10) or Sobol base "
+    p.add_argument("--n", type=positive_int, default=None, help="Morris trajectories (default 20) or Sobol base "
                    "samples (default 256; a power of 2)")
     p.add_argument("--parameters", default=None, help="comma-separated subset (default: every parameter that varies)")
     p.add_argument("--readouts", default=",".join(READOUTS), help="comma-separated readouts (default all four)")
@@ -50,7 +50,7 @@ def sensitivity(args: argparse.Namespace) -> int:
     scenario = Scenario(args.genotype, tuple(Treatment.parse(t) for t in args.treat), args.cells, args.readout_day,
                         args.follow_up)
     model.resolve(scenario.protocol())  # unknown genotype or agent: one error line before any simulation
-    n = args.n or (256 if args.method == "sobol" else 10)
+    n = args.n or (256 if args.method == "sobol" else 20)
     result = run_sensitivity(model, scenario, parameters=_list(args.parameters), readouts=_list(args.readouts),
                              method=args.method, n=n, seed=args.seed, engine=args.engine, progress=not args.quiet)
     out = args.out or Path("runs") / f"sensitivity-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
