@@ -22,10 +22,10 @@ METHODS = ("morris", "sobol")
 
 
 def _salib():
-    try:
-        import SALib  # noqa: F401
-    except ImportError:
-        raise ImmunometError("sensitivity analysis needs SALib: pip install 'immunomet[sensitivity]'") from None
+    import importlib.util
+
+    if importlib.util.find_spec("SALib") is None:
+        raise ImmunometError("sensitivity analysis needs SALib: pip install 'immunomet[sensitivity]'")
 
 
 def salib_problem(model: Model, parameters=None) -> dict:

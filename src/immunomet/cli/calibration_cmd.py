@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +9,7 @@ import pandas as pd
 from ..calibration import READOUTS, Scenario, run_sensitivity
 from ..models import load_model
 from ..spec import Treatment
-from ._args import nonnegative_int, positive_float, positive_int
+from ._args import nonnegative_int, output_folder, positive_float, positive_int
 
 
 def register(sub) -> None:
@@ -53,8 +52,7 @@ def sensitivity(args: argparse.Namespace) -> int:
     n = args.n or (256 if args.method == "sobol" else 20)
     result = run_sensitivity(model, scenario, parameters=_list(args.parameters), readouts=_list(args.readouts),
                              method=args.method, n=n, seed=args.seed, engine=args.engine, progress=not args.quiet)
-    out = args.out or Path("runs") / f"sensitivity-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args.out, "sensitivity")
     result.long().to_csv(out / "indices.csv", index=False)
     sensitivity_figure(result, args.top).savefig(out / "sensitivity.png", dpi=100)
     with pd.option_context("display.width", 250):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -13,17 +12,7 @@ from ..analysis.trials import arm_comparisons
 from ..studies import load_builtin_trial, load_trial_file, plan_trial, run_trial
 from ..studies.builtin import builtin_trials
 from ..studies.runner import default_workers
-from ._args import nonnegative_int, positive_int
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must lie between 0 and 1")
-    return value
+from ._args import fraction, nonnegative_int, output_folder, positive_int
 
 
 def register(sub) -> None:
@@ -33,7 +22,7 @@ def register(sub) -> None:
                                    "set the result beside the published cohorts.")
     p.add_argument("--patients", type=positive_int, default=None, help="virtual patients (default 500)")
     p.add_argument("--seed", type=nonnegative_int, default=None)
-    p.add_argument("--high-fraction", type=_fraction, default=None,
+    p.add_argument("--high-fraction", type=fraction, default=None,
                    help="share of patients called IL-6 high, i.e. the cut-off (default 0.34, Feng 2023)")
     p.add_argument("--out", type=Path, default=None, help="folder for tables and figures (default runs/patients-TIME)")
     p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto")
@@ -86,12 +75,6 @@ def _overrides(spec, args, count_field: str):
     return spec.model_copy(update=changes)
 
 
-def _out_dir(args, name: str) -> Path:
-    out = args.out or Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
 def patients(args: argparse.Namespace) -> int:
     from ..report.patient_figures import dfs_by_il6_figure, il6_covariate_figure
     from ..report.patients_html import published_table
@@ -99,7 +82,7 @@ def patients(args: argparse.Namespace) -> int:
     spec = _overrides(load_builtin_trial("dfs_by_il6"), args, "patients_per_arm")
     plan = plan_trial(spec, engine=args.engine)
     result = run_trial(plan, workers=default_workers(), progress=not args.quiet)
-    out = _out_dir(args, "patients")
+    out = output_folder(args.out, "patients")
     result.save(out)
     dfs = dfs_by_il6(result.patients)
     hr = dfs["hr"]
@@ -123,7 +106,7 @@ def trial(args: argparse.Namespace) -> int:
     spec = _overrides(load_trial_file(args.trial_file), args, "patients_per_arm")
     plan = plan_trial(spec, engine=args.engine)
     result = run_trial(plan, workers=default_workers(), progress=not args.quiet)
-    out = _out_dir(args, spec.name)
+    out = output_folder(args.out, spec.name)
     result.save(out)
     comparisons = arm_comparisons(result.patients, result.arms, power=spec.power, reps=args.reps, seed=spec.seed)
     comparisons.to_csv(out / "comparisons.csv", index=False)
@@ -149,7 +132,7 @@ def optimize(args: argparse.Namespace) -> int:
     problem = default_problem(args.goal, individuals=args.individuals, seed=args.seed, robust=args.robust,
                               agents=agents, engine=args.engine)
     result = optimise(problem, evaluations=args.evaluations, validation=args.validation, progress=not args.quiet)
-    out = _out_dir(args, "optimize")
+    out = output_folder(args.out, "optimize")
     result.comparison.to_csv(out / "schedules.csv", index=False)
     result.trace.to_csv(out / "trace.csv", index=False)
     schedule_figure(result).savefig(out / "schedules.png", dpi=100)

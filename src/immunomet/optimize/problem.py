@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import SpecError
 from ..spec import Treatment
+from ..spec.interventions import regular_days
 
 GOALS = {"dfs": "patients", "dfs_years": "patients", "survival": "mice", "nodules": "mice"}
 
@@ -78,8 +79,7 @@ class Regimen:
         """Treatments with the doses falling after follow-up dropped."""
         out = []
         for d in self.dosings:
-            days = tuple(round(d.start + k * d.interval, 3) for k in range(d.doses))
-            days = tuple(x for x in days if x <= follow_up)
+            days = tuple(x for x in regular_days(d.start, d.interval, d.doses) if x <= follow_up)
             if days:
                 out.append(Treatment(d.agent, d.dose_mg * 1e3, days, d.route))
         return tuple(out)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..spec.interventions import regular_days
 from .figures import _plt
 
 AGENT_COLOURS = {"anti-il6r": "#c0392b", "anti-pdl1": "#1b6ca8"}
@@ -38,7 +39,7 @@ def schedule_figure(result):
     regimens = list(result.best) + list(problem.standards)
     for row, reg in zip(y, regimens):
         for k, d in enumerate(reg.dosings):
-            days = d.start + d.interval * np.arange(d.doses)
+            days = np.array(regular_days(d.start, d.interval, d.doses))
             ax.scatter(days, np.full(days.shape, row + 0.15 * (k - 0.5)), marker="|", s=160,
                        color=AGENT_COLOURS.get(d.agent, "#555"), lw=2)
     ax.set_yticks(y, [r.name for r in regimens], fontsize=8)

@@ -97,6 +97,11 @@ def parse_days(text: str) -> tuple[float, ...]:
         raise SpecError(f"cannot read days {text!r}; write e.g. d7,d10 or [7, 10]") from None
 
 
+def regular_days(start: float, every: float, count: int) -> tuple[float, ...]:
+    """``count`` days from ``start``, ``every`` days apart (rounded to 1e-3 day)."""
+    return tuple(round(start + k * every, 3) for k in range(count))
+
+
 _DOSE = re.compile(r"\s*(-?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*(ug|mg|µg)?\s*")
 _TREATMENT = re.compile(
     r"([A-Za-z0-9\-_]+):([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)(ug|mg)?(?::([A-Za-z]+))?"

@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import SpecError
 from ..spec import Treatment
+from ..spec.interventions import regular_days
 from .spec import TreatmentSpec, _first_error, _Strict
 
 DAYS_PER_YEAR = 365.25
@@ -38,7 +39,7 @@ class TrialTreatmentSpec(TreatmentSpec):
     def dose_days(self) -> tuple[float, ...]:
         if self.days is not None:
             return tuple(self.days)
-        return tuple(self.start + k * self.every for k in range(self.doses))
+        return regular_days(self.start, self.every, self.doses)
 
     def treatment(self) -> Treatment:
         return Treatment(self.agent.lower(), self.dose, self.dose_days(), self.route)
