@@ -3,6 +3,8 @@
 Reference: libRoadRunner, Welsh et al. 2023, Bioinformatics 39:btac770. Both engines run at tight
 tolerances; every species must agree to a relative difference below 1e-4 at daily outputs.
 """
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,24 @@ def test_exported_sbml_is_valid_with_units_and_events(mouse):
     assert model.getParameter("host_il6").getValue() == 0.0  # genotype edit applied
     assert model.getParameter("k_il6").getUnits() != ""
     assert model.getNumEvents() == 3  # injection (cells + seeding window), two anti-PD-L1 doses
+
+
+def test_patient_model_sbml_matches_immunomet_over_a_year():
+    """The patient model (human parameter edits) through the same export: 1 year, atezolizumab i.v.
+    (Radau: BDF at rtol 1e-10 cannot step past a 1.2 g dose, 'step size less than spacing')."""
+    from immunomet.models import patient_model
+    from immunomet.spec import Injection
+
+    model = patient_model()
+    protocol = Protocol("wt", (Treatment("anti-pdl1", 1.2e6, (28, 49, 70), "iv"),), Injection(cells=1e5), 365.0)
+    rr = roadrunner.RoadRunner(sbml_document(model, protocol))
+    rr.integrator.relative_tolerance = 1e-10
+    rr.integrator.absolute_tolerance = 1e-12
+    days = np.arange(0.0, 366.0, 5.0)
+    theirs = np.asarray(rr.simulate(0, 365, len(days), selections=list(model.species_names)))
+    result = simulate(model, protocol, options=replace(TIGHT, method="Radau"))
+    assert result.ok, result.message
+    ours = result.species.loc[days].to_numpy()
+    rel = np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-9)
+    worst = np.unravel_index(rel.argmax(), rel.shape)
+    assert rel.max() < 1e-4, f"{model.species_names[worst[1]]} on day {days[worst[0]]:g}: {rel.max():.2e}"

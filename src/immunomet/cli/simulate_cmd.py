@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
 def add_protocol_options(p: argparse.ArgumentParser) -> None:
     """--genotype --treat --cells --days --set: one animal's protocol and model edits."""
+    p.add_argument("--model", default="mouse", help="mouse (default) or patient (the human parameter edits)")
     p.add_argument("--genotype", default="wt", help="wt or il6-ko (default wt)")
     p.add_argument("--treat", action="append", default=[], metavar="AGENT:DOSE@dDAY,...",
                    help="a treatment, e.g. anti-pdl1:200ug@d7,d10 or anti-il6r:2mg:iv@d0; repeat to combine. "
@@ -47,7 +48,7 @@ def add_protocol_options(p: argparse.ArgumentParser) -> None:
 
 
 def model_and_protocol(args: argparse.Namespace):
-    model = load_model()
+    model = load_model(args.model)
     if args.set:
         model = model.with_parameters(dict(_parse_assignment(a) for a in args.set))
     treatments = tuple(Treatment.parse(t) for t in args.treat)
