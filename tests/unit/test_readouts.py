@@ -69,3 +69,17 @@ def test_endpoint_day_is_interpolated_between_outputs(mouse):
     assert np.interp(day, burden.index, burden.to_numpy()) == pytest.approx(1e9, rel=1e-6)
     never = time_to_endpoint(result, HumaneEndpoint("tumour_burden", 1e12))
     assert never == (40.0, False)
+
+
+def test_expected_readouts_are_the_mean_of_measured_ones(mouse, ko_day21):
+    """Exact stochastic check: the sampled visible-nodule count (binomial lineages, geometric sizes)
+    averages to the closed-form expectation; noiseless assays equal the expected values."""
+    from immunomet.readouts import expected_readouts
+
+    expected = expected_readouts(mouse, ko_day21, 21.0)
+    rng = np.random.default_rng(7)
+    draws = np.array([measure(mouse, ko_day21, 21.0, EXACT, rng)["visible_nodules"] for _ in range(2000)])
+    assert abs(draws.mean() - expected["visible_nodules"]) < 4 * draws.std() / np.sqrt(len(draws))
+    exact = measure(mouse, ko_day21, 21.0, EXACT, rng)
+    for name in ("perforin_of_cd8", "mhc2hi_of_dc", "pdl1_mfi", "mhc1_mfi", "serum_il6"):
+        assert expected[name] == pytest.approx(exact[name]), name

@@ -142,3 +142,12 @@ def test_batched_engine_runs_the_same_study(small_plan, reference):
     ours, theirs = one.wide(), reference.wide()
     assert (ours["visible_nodules"] == theirs["visible_nodules"]).all()
     assert np.allclose(ours["pdl1_mfi"], theirs["pdl1_mfi"], rtol=1e-3)
+
+
+def test_paired_plan_gives_every_arm_the_same_animals(small_plan, reference):
+    paired = run_study(small_plan.with_pairing())
+    params = paired.parameters.pivot_table(index=["animal", "parameter"], columns="arm", values="value")
+    assert (params.nunique(axis=1) == 1).all()  # animal i has the same values in every arm
+    assert paired.provenance["paired"] is True and reference.provenance["paired"] is False
+    unpaired = reference.parameters.pivot_table(index=["animal", "parameter"], columns="arm", values="value")
+    assert (unpaired.nunique(axis=1) > 1).any()

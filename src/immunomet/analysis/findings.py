@@ -118,15 +118,17 @@ class FindingResult:
 
 
 def check_findings(result, plan, *, patients: pd.DataFrame | None = None, findings=FINDINGS,
-                   alpha: float = ALPHA) -> list[FindingResult]:
+                   alpha: float = ALPHA, significance: bool = True) -> list[FindingResult]:
     """Check each finding on a StudyResult ``result`` of ``plan`` (its StudyPlan); patient findings
     on ``patients`` (the patients table of an untreated virtual cohort, e.g. built-in trial dfs_by_il6).
-    Either may be None: its findings are then NOT RUN."""
+    Either may be None: its findings are then NOT RUN. With ``significance=False`` a criterion
+    passes when its effect estimate points the paper's way (no test): whether a finding *holds* in
+    a large virtual replicate, rather than whether a study of this size would detect it."""
     wide = result.wide() if result is not None else None
     out = []
     for finding in findings:
         if finding.cohort == "patients":
-            out.append(_check_patients(finding, patients, alpha))
+            out.append(_check_patients(finding, patients, alpha, significance))
             continue
         if result is None:
             out.append(FindingResult(finding, "NOT RUN", pd.DataFrame(), "no run of virtual mice given"))
@@ -147,19 +149,20 @@ def check_findings(result, plan, *, patients: pd.DataFrame | None = None, findin
         table["p_adjusted"] = np.nan
         if tested.any():
             table.loc[tested, "p_adjusted"] = holm(table.loc[tested, "p"].to_numpy())
-        table["passed"] = [_passes(r, alpha) for r in table.to_dict("records")]
+        table["passed"] = [_passes(r, alpha, significance) for r in table.to_dict("records")]
         out.append(FindingResult(finding, "PASS" if table["passed"].all() else "FAIL", table))
     return out
 
 
-def _check_patients(finding: Finding, patients: pd.DataFrame | None, alpha: float) -> FindingResult:
+def _check_patients(finding: Finding, patients: pd.DataFrame | None, alpha: float,
+                    significance: bool = True) -> FindingResult:
     if patients is None or patients.empty:
         return FindingResult(finding, "NOT RUN", pd.DataFrame(), "needs a virtual patient cohort: 'immunomet "
                              "reproduce' runs one; or 'immunomet patients'")
     table = dfs_table(patients)
     rows = pd.DataFrame([_evaluate(c, c.reference, c.arm, pd.DataFrame(), table) for c in finding.criteria])
     rows["p_adjusted"] = holm(rows["p"].to_numpy())
-    rows["passed"] = [_passes(r, alpha) for r in rows.to_dict("records")]
+    rows["passed"] = [_passes(r, alpha, significance) for r in rows.to_dict("records")]
     return FindingResult(finding, "PASS" if rows["passed"].all() else "FAIL", rows)
 
 
@@ -188,14 +191,14 @@ def _evaluate(c: Criterion, reference: str, arm: str, wide: pd.DataFrame, animal
     return row
 
 
-def _passes(row: dict, alpha: float) -> bool:
+def _passes(row: dict, alpha: float, significance: bool = True) -> bool:
     est, direction = row["estimate"], row["direction"]
     if direction == "similar":
         if row["readout"] == SURV:
             gap = abs(_finite(row["median_arm"]) - _finite(row["median_ref"]))
             return bool(gap <= row["bound"])
         return bool(np.isfinite(est) and 1.0 / row["bound"] <= est <= row["bound"])
-    significant = np.isfinite(row["p_adjusted"]) and row["p_adjusted"] < alpha
+    significant = not significance or (np.isfinite(row["p_adjusted"]) and row["p_adjusted"] < alpha)
     if row["readout"] == SURV:  # longer survival: HR below 1 and KM median later (RMST if neither is reached)
         neither = not (np.isfinite(row["median_ref"]) or np.isfinite(row["median_arm"]))
         later = row["rmst_arm"] > row["rmst_ref"] if neither else row["median_arm"] > row["median_ref"]

@@ -1,4 +1,5 @@
-"""``immunomet sensitivity``: global sensitivity of readouts to parameters (SALib)."""
+"""``immunomet sensitivity``: global sensitivity of readouts to parameters (SALib); ``immunomet fit
+FOLDER``: the model fitted to own data (PEtab-like tables), with profile-likelihood CIs."""
 from __future__ import annotations
 
 import argparse
@@ -37,6 +38,22 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=sensitivity)
 
+    p = sub.add_parser("fit", help="fit the model to your own data (PEtab-like tables): estimates, profile CIs, plot",
+                       description="Fit parameters to measurements given as four tab-separated tables in FOLDER "
+                                   "(conditions, observables, measurements, parameters; see docs/calibration.md and "
+                                   "examples/own_data/synthetic): maximum likelihood from several starts, 95% "
+                                   "profile-likelihood intervals, and a plot of data, fit and profiles.")
+    p.add_argument("folder", type=Path, metavar="FOLDER")
+    p.add_argument("--starts", type=positive_int, default=5, help="optimiser starts (default 5: nominal + 4 LHS)")
+    p.add_argument("--no-profiles", action="store_true", help="skip the profile likelihoods (no CIs)")
+    p.add_argument("--lint", action="store_true", help="only check the tables; list every problem")
+    p.add_argument("--model", default="mouse")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default runs/fit-TIME)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=fit)
+
 
 def _list(text: str | None):
     return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
@@ -61,3 +78,22 @@ def sensitivity(args: argparse.Namespace) -> int:
         print(result.ranked(args.top).to_string())
     print(f"\nfolder: {out}")
     return 0
+
+
+def fit(args: argparse.Namespace) -> int:
+    from ..calibration.fitter import Fitter
+    from ..calibration.own_data import lint, load_problem, read_tables
+
+    model = load_model(args.model)
+    if args.lint:
+        issues = lint(read_tables(args.folder), model)
+        print("\n".join(issues) if issues else f"{args.folder}: no problems found")
+        return 1 if issues else 0
+    fitter = Fitter(load_problem(args.folder, model), args.engine).fit(args.starts, args.seed,
+                                                                      profiles=not args.no_profiles,
+                                                                      progress=not args.quiet)
+    out = fitter.save(output_folder(args.out, "fit"))
+    fitter.plot().savefig(out / "fit.png", dpi=100)
+    print(fitter)
+    print(f"\nfolder: {out}")
+    return 0 if fitter.status == "converged" else 1

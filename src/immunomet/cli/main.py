@@ -5,7 +5,8 @@ import argparse
 import sys
 
 from ..errors import ImmunometError
-from . import analysis_cmd, calibration_cmd, export_cmd, model_cmd, patient_cmd, simulate_cmd, study_cmd
+from . import (analysis_cmd, calibration_cmd, export_cmd, model_cmd, patient_cmd, population_cmd, simulate_cmd,
+               study_cmd)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     analysis_cmd.register(sub)
     patient_cmd.register(sub)
     calibration_cmd.register(sub)
+    population_cmd.register(sub)
     return parser
 
 

@@ -1,7 +1,7 @@
 """Named models. Variants are parameter sets or edits of these, never copied files."""
 from ..errors import UnknownNameError
 from .mouse import mouse_model
-from .patient import patient_model
+from .patient import patient_model, patient_model_from
 
 MODELS = {"mouse": mouse_model, "patient": patient_model}
 
@@ -14,4 +14,4 @@ def load_model(name: str = "mouse"):
         raise UnknownNameError(f"unknown model {name!r}; available: {', '.join(MODELS)}") from None
 
 
-__all__ = ["MODELS", "load_model", "mouse_model", "patient_model"]
+__all__ = ["MODELS", "load_model", "mouse_model", "patient_model", "patient_model_from"]

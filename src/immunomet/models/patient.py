@@ -51,9 +51,18 @@ def human_parameters(mouse: ParameterSet, edits: dict) -> ParameterSet:
 @lru_cache(maxsize=1)
 def patient_model() -> Model:
     """A colorectal cancer patient after resection of the primary, with occult liver micrometastases."""
-    mouse = mouse_model()
-    text = resources.files("immunomet.models").joinpath("data", "patient_parameters.yaml").read_text()
-    params = human_parameters(mouse.parameters, yaml.safe_load(text))
+    return patient_model_from(mouse_model())
+
+
+@lru_cache(maxsize=1)
+def _patient_edits() -> dict:
+    return yaml.safe_load(resources.files("immunomet.models").joinpath("data", "patient_parameters.yaml").read_text())
+
+
+def patient_model_from(mouse: Model) -> Model:
+    """The patient model built from ``mouse`` (e.g. the mouse model with a calibrated parameter set):
+    the same human edits applied to its values."""
+    params = human_parameters(mouse.parameters, _patient_edits())
     agents = tuple(replace(a, aliases=a.aliases + HUMAN_DRUG_NAMES.get(a.name, ())) for a in mouse.agents)
     return replace(mouse, name="toyoshima2019-patient", description=__doc__.strip().splitlines()[0],
                    parameters=params, agents=agents)

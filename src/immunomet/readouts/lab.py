@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import SpecError
 from ..simulate import SimulationResult
-from ..simulate.colonization import sample_nodules
+from ..simulate.colonization import sample_nodules, visible_probability
 from ..spec import Model
 
 
@@ -93,6 +93,31 @@ def measure(model: Model, result: SimulationResult, day: float, noise: Measureme
     out["mhc1_mfi"] = noise.continuous(float(y[compiled.species_index["mhc1"]]), rng)
     out["serum_il6"] = noise.continuous(float(y[compiled.species_index["il6"]]), rng)
     return {n: out[n] for n in names}
+
+
+def expected_readouts(model: Model, result: SimulationResult, day: float, names=None) -> dict[str, float]:
+    """The readouts' expected values at ``day`` for this animal, without measurement noise:
+    visible nodules are the expected count (arrested cells x survival x P(visible), Kendall);
+    liver weight and tumour area use the mean-field burden; flow gates are exact percentages."""
+    names = list(names or [r.name for r in READOUTS])
+    if not result.ok or day > result.days[-1] + 1e-9:
+        return dict.fromkeys(names, float("nan"))
+    compiled = model.compile()
+    p = np.array([result.provenance["parameters"][n] for n in compiled.parameter_names])
+    y = _state_at(result, compiled.species_names, day)
+    rules = compiled.rule_values(day, y, p)
+    out = _flow(rules, MeasurementNoise(0, 0.0), None)
+    for name, species in (("pdl1_mfi", "pdl1"), ("mhc1_mfi", "mhc1"), ("serum_il6", "il6")):
+        out[name] = float(y[compiled.species_index[species]])
+    if "tumour_volume" in rules:
+        out["tumour_volume"] = float(rules["tumour_volume"])
+    out["liver_weight"] = float(rules["liver_weight"])
+    out["tumour_area"] = 100.0 * float(rules["tumour_area_fraction"])
+    if result.nodules is not None and result.lineages is not None:
+        p_alive, mean_alive = result.lineages.at(day)
+        nod = result.nodules
+        out["visible_nodules"] = float(nod.arrested * p_alive * visible_probability(mean_alive, nod.visible_threshold))
+    return {n: out.get(n, float("nan")) for n in names}
 
 
 def _state_at(result: SimulationResult, species_names, day: float) -> np.ndarray:

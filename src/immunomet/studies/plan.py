@@ -42,6 +42,11 @@ class StudyPlan:
     seed: int
     solver: SolverOptions = SolverOptions()
     engine: str = "scipy"  # "batch" (numba: a chunk's animals at once) or "scipy"; see with_engine
+    paired: bool = False   # True: animal i of every arm is the same virtual animal (common random numbers)
+
+    def seed_group(self, arm: "ArmPlan") -> str:
+        """The name animal seed streams are drawn under: the arm's, or one shared by all arms."""
+        return "paired" if self.paired else arm.name
 
     @property
     def name(self) -> str:
@@ -67,6 +72,11 @@ class StudyPlan:
         from ..simulate.cohort import resolve_engine
 
         return replace(self, engine=resolve_engine(engine))
+
+    def with_pairing(self, paired: bool = True) -> "StudyPlan":
+        """The same study with animal i of every arm drawn from the same seed streams: arms differ
+        only by what is done to them (for comparing effects without between-animal noise)."""
+        return replace(self, paired=paired)
 
     def with_seed(self, seed: int) -> "StudyPlan":
         if seed < 0:

@@ -154,6 +154,7 @@ def study_provenance(plan, workers: int, chunk_size: int) -> dict[str, Any]:
         "model": plan.model.name,
         "model_hash": plan.model.hash,
         "seed": plan.seed,
+        "paired": plan.paired,
         "arms": [a.name for a in plan.arms],
         "animals": plan.n_animals,
         "spec": plan.spec.model_dump(mode="json"),

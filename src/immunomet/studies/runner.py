@@ -53,7 +53,7 @@ def run_chunk(plan: StudyPlan, chunk: Chunk) -> dict[str, pd.DataFrame]:
     """Simulate and measure the animals of one chunk (together, on the batched engine, or one
     by one); returns the four tables."""
     arm = plan.arms[chunk.arm]
-    seeds = [animal_seeds(plan.seed, arm.name, i) for i in range(chunk.start, chunk.stop)]
+    seeds = [animal_seeds(plan.seed, plan.seed_group(arm), i) for i in range(chunk.start, chunk.stop)]
     values = [plan.variability.sample(plan.model.parameters, np.random.default_rng(s.parameters)) for s in seeds]
     models = [plan.model.with_parameters(v) for v in values]
     try:

@@ -1,0 +1,137 @@
+"""Figures of calibration: a plausible population's parameter ranges and findings, prediction
+bands over it, and fits to own data (the data, the fitted model, likelihood profiles)."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+import pandas as pd  # noqa: E402
+
+_VERDICT_COLOURS = {"pinned": "#b2182b", "partly": "#ef8a62", "free": "#67a9cf", "few samples": "#bbbbbb"}
+
+
+def population_figure(population, robustness: pd.DataFrame | None = None):
+    """Left: each parameter's plausible 5-95% range (bar) and median (dot) within its prior (the
+    axis runs from the prior's low to high end, log10), the default as a black tick. Right: each
+    finding's pass rate over the prior draws and chain proposals and, if given, how often a
+    published-size study reproduces it in plausible sets and with the defaults."""
+    post = population.posterior().iloc[::-1]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, max(4.0, 0.26 * len(post) + 1.2)),
+                                 gridspec_kw={"width_ratios": [1.3, 1]})
+    lo, hi = np.log10(post["prior_low"]), np.log10(post["prior_high"])
+
+    def where(v):
+        return (np.log10(v) - lo) / (hi - lo)
+
+    y = np.arange(len(post))
+    colours = [_VERDICT_COLOURS[v] for v in post["verdict"]]
+    ax.barh(y, where(post["p95"]) - where(post["p5"]), left=where(post["p5"]), color=colours, alpha=0.8, height=0.6)
+    ax.plot(where(post["median"]), y, "o", color="k", ms=3)
+    ax.plot(where(post["default"]), y, "|", color="k", ms=10, mew=2)
+    ax.set_yticks(y, post["parameter"], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("position within the prior (log10; 0 = low end, 1 = high end)")
+    ax.set_title("plausible 5-95% range, median (dot), default (|)", fontsize=10)
+    ax.legend(handles=[Patch(color=c, label=v) for v, c in _VERDICT_COLOURS.items()], loc="upper center",
+              bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=8, frameon=False)
+    _pass_rates(bx, population, robustness)
+    fig.suptitle(f"{len(population.samples())} plausible sets of {len(population.names)} parameters "
+                 f"(required {', '.join(population.required)})", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _pass_rates(ax, population, robustness) -> None:
+    from ..calibration.over_population import robustness_summary
+
+    rates = population.finding_pass_rates().set_index("finding")
+    columns = {c: c.replace(" %", "") for c in rates.columns if rates[c].notna().any()}
+    if robustness is not None and len(robustness):
+        rob = robustness_summary(robustness).set_index("finding")
+        rates = rates.join(rob[[c for c in rob.columns if c.endswith(" %")]], how="outer")
+        columns |= {"plausible sets %": "published-size study, plausible sets",
+                    "default set %": "published-size study, default set"}
+    rates = rates.reindex(sorted(rates.index, reverse=True))
+    y = np.arange(len(rates))
+    width = 0.8 / max(len(columns), 1)
+    for k, (column, label) in enumerate(columns.items()):
+        if column in rates:
+            ax.barh(y + (k - (len(columns) - 1) / 2) * width, rates[column].fillna(0), height=width, label=label)
+    ax.set_yticks(y, rates.index)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% passing")
+    ax.set_title("findings", fontsize=10)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+
+
+def bands_figure(table: pd.DataFrame, readouts=None):
+    """One panel per readout, one row per arm (and day) shared by all panels: the plausible sets'
+    median (dot) and 5-95% band (bar), the default set as a cross."""
+    readouts = [r for r in (readouts or table["readout"].unique()) if r in set(table["readout"])]
+    keys = list(dict.fromkeys(zip(table["arm"], table["day"].fillna(-1.0))))
+    row = {k: len(keys) - 1 - i for i, k in enumerate(keys)}
+    labels = [a if d < 0 else f"{a} d{d:g}" for a, d in keys][::-1]
+    fig, axes = plt.subplots(1, len(readouts), figsize=(2.9 * len(readouts) + 2.0, 0.28 * len(keys) + 1.6),
+                             squeeze=False, sharey=True)
+    for ax, readout in zip(axes[0], readouts):
+        part = table[table["readout"] == readout]
+        y = np.array([row[(a, d)] for a, d in zip(part["arm"], part["day"].fillna(-1.0))])
+        ax.hlines(y, part["p5"], part["p95"], color="#4575b4", lw=3, alpha=0.7)
+        ax.plot(part["median"], y, "o", color="#4575b4", ms=4)
+        ax.plot(part["default"], y, "x", color="k", ms=5)
+        ax.set_title(readout.replace("_", " "), fontsize=9)
+        if readout in ("visible_nodules", "serum_il6") and (part[["p5", "default"]] > 0).all().all():
+            ax.set_xscale("log")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(np.arange(len(keys)), labels, fontsize=7)
+    fig.suptitle("prediction bands over the plausible population: median (dot), 5-95% (bar), default (x)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def fit_figure(fitter):
+    """Top: per observable, each animal's measurement (dots) and the fitted model (bar) per
+    condition and day. Bottom: each estimate's likelihood profile, the 95% threshold dashed."""
+    from ..calibration.fit import CHI2_95
+
+    fitted = fitter.fitted()
+    observables = list(dict.fromkeys(fitted["observableId"]))
+    names = list(fitter.profiles)
+    cols = max(len(observables), len(names), 1)
+    fig, axes = plt.subplots(2 if names else 1, cols, figsize=(3.6 * cols, 6.6 if names else 3.4), squeeze=False)
+    for ax, obs in zip(axes[0], observables):
+        part = fitted[fitted["observableId"] == obs]
+        groups = list(dict.fromkeys(zip(part["conditionId"], part["time"])))
+        for k, (cond, day) in enumerate(groups):
+            cell = part[(part["conditionId"] == cond) & (part["time"] == day)]
+            jitter = np.random.default_rng(k).uniform(-0.15, 0.15, len(cell))
+            ax.plot(k + jitter, cell["measurement"], "o", color="#4575b4", ms=3, alpha=0.7)
+            ax.hlines(cell["prediction"].iloc[0], k - 0.3, k + 0.3, color="#d73027", lw=2)
+        ax.set_xticks(range(len(groups)), [f"{c}\nd{d:g}" for c, d in groups], fontsize=7)
+        ax.set_title(obs, fontsize=9)
+        if (part["measurement"] > 0).all() and part["measurement"].max() > 30 * part["measurement"].min():
+            ax.set_yscale("log")
+    for ax in axes[0][len(observables):]:
+        ax.axis("off")
+    summary = fitter.summary.set_index("parameter")
+    for ax, name in zip(axes[1] if names else [], names):
+        prof = fitter.profiles[name]
+        scale = summary.loc[name, "scale"]
+        x = 10 ** prof["value"] if scale == "log10" else prof["value"]
+        ax.plot(x, prof["delta"], "-o", ms=3, color="k")
+        ax.axhline(CHI2_95, ls="--", color="#d73027", lw=1)
+        ax.axvline(summary.loc[name, "estimate"], color="#4575b4", lw=1)
+        ax.set_ylim(0, max(2 * CHI2_95, 1.0))
+        ax.set_xlabel(name, fontsize=9)
+        ax.set_ylabel("2 x delta(-log L)", fontsize=8)
+    if names:
+        for ax in axes[1][len(names):]:
+            ax.axis("off")
+    fig.suptitle(f"fit: {fitter.status}; data (dots), model (red bars); profiles with the 95% threshold",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
