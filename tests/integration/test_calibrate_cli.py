@@ -1,5 +1,6 @@
 """``immunomet calibrate`` / ``predict`` / ``fit`` end to end on tiny settings, and over-population
 helpers: robustness rows per set and finding, prediction bands with the default beside the band."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,10 @@ def test_calibrate_writes_the_population_and_reports(calibration):
     assert list(runs["study"]) == ["calibrate toyoshima2019"] and list(runs["status"]) == ["finished"]
     summary = robustness_summary(rob)
     assert list(summary["finding"]) == [f"F{i}" for i in range(1, 10)]
+    provenance = json.loads((folder / "population.json").read_text())["provenance"]
+    for key in ("model_hash", "seed", "study_seed", "created", "numpy", "wall_seconds", "parameters"):
+        assert key in provenance, key
+    assert provenance["significance"] is False and provenance["chains"] == 1
     assert summary["plausible sets n"].eq(2).all()
 
 

@@ -74,9 +74,11 @@ def bands_figure(table: pd.DataFrame, readouts=None):
     keys = list(dict.fromkeys(zip(table["arm"], table["day"].fillna(-1.0))))
     row = {k: len(keys) - 1 - i for i, k in enumerate(keys)}
     labels = [a if d < 0 else f"{a} d{d:g}" for a, d in keys][::-1]
-    fig, axes = plt.subplots(1, len(readouts), figsize=(2.9 * len(readouts) + 2.0, 0.28 * len(keys) + 1.6),
+    cols = min(3, len(readouts))
+    rows = -(-len(readouts) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 2.0, rows * (0.3 * len(keys) + 1.3) + 0.5),
                              squeeze=False, sharey=True)
-    for ax, readout in zip(axes[0], readouts):
+    for ax, readout in zip(axes.flat, readouts):
         part = table[table["readout"] == readout]
         y = np.array([row[(a, d)] for a, d in zip(part["arm"], part["day"].fillna(-1.0))])
         ax.hlines(y, part["p5"], part["p95"], color="#4575b4", lw=3, alpha=0.7)
@@ -86,7 +88,10 @@ def bands_figure(table: pd.DataFrame, readouts=None):
         if readout in ("visible_nodules", "serum_il6") and (part[["p5", "default"]] > 0).all().all():
             ax.set_xscale("log")
         ax.grid(axis="x", alpha=0.3)
-    axes[0][0].set_yticks(np.arange(len(keys)), labels, fontsize=7)
+    for ax in axes.flat[len(readouts):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_yticks(np.arange(len(keys)), labels, fontsize=7)
     fig.suptitle("prediction bands over the plausible population: median (dot), 5-95% (bar), default (x)",
                  fontsize=10)
     fig.tight_layout()
