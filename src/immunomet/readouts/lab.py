@@ -77,21 +77,17 @@ def measure(model: Model, result: SimulationResult, day: float, noise: Measureme
             rng: np.random.Generator, local: bool = False) -> dict[str, float]:
     """All readouts of one animal at ``day`` (NaN where the solver failed before ``day``)."""
     names = [r.name for r in READOUTS if r.kind != ("colonisation" if local else "local")]
-    if not result.ok or day > result.days[-1] + 1e-9:
+    if not _reached(result, day):
         return dict.fromkeys(names, float("nan"))
-    compiled = model.compile()
-    p = np.array([result.provenance["parameters"][n] for n in compiled.parameter_names])
-    y = _state_at(result, compiled.species_names, day)
-    rules = compiled.rule_values(day, y, p)
+    compiled, p, y, rules = _evaluate_at(model, result, day)
     out: dict[str, float] = {}
     if local:
         out["tumour_volume"] = noise.continuous(float(rules["tumour_volume"]), rng)
     else:
         out.update(_colonisation(compiled, result, day, y, p, noise, rng))
     out.update(_flow(rules, noise, rng))
-    out["pdl1_mfi"] = noise.continuous(float(y[compiled.species_index["pdl1"]]), rng)
-    out["mhc1_mfi"] = noise.continuous(float(y[compiled.species_index["mhc1"]]), rng)
-    out["serum_il6"] = noise.continuous(float(y[compiled.species_index["il6"]]), rng)
+    for name, species in _SPECIES_READOUTS:
+        out[name] = noise.continuous(float(y[compiled.species_index[species]]), rng)
     return {n: out[n] for n in names}
 
 
@@ -100,14 +96,11 @@ def expected_readouts(model: Model, result: SimulationResult, day: float, names=
     visible nodules are the expected count (arrested cells x survival x P(visible), Kendall);
     liver weight and tumour area use the mean-field burden; flow gates are exact percentages."""
     names = list(names or [r.name for r in READOUTS])
-    if not result.ok or day > result.days[-1] + 1e-9:
+    if not _reached(result, day):
         return dict.fromkeys(names, float("nan"))
-    compiled = model.compile()
-    p = np.array([result.provenance["parameters"][n] for n in compiled.parameter_names])
-    y = _state_at(result, compiled.species_names, day)
-    rules = compiled.rule_values(day, y, p)
+    compiled, _, y, rules = _evaluate_at(model, result, day)
     out = _flow(rules, MeasurementNoise(0, 0.0), None)
-    for name, species in (("pdl1_mfi", "pdl1"), ("mhc1_mfi", "mhc1"), ("serum_il6", "il6")):
+    for name, species in _SPECIES_READOUTS:
         out[name] = float(y[compiled.species_index[species]])
     if "tumour_volume" in rules:
         out["tumour_volume"] = float(rules["tumour_volume"])
@@ -118,6 +111,21 @@ def expected_readouts(model: Model, result: SimulationResult, day: float, names=
         nod = result.nodules
         out["visible_nodules"] = float(nod.arrested * p_alive * visible_probability(mean_alive, nod.visible_threshold))
     return {n: out.get(n, float("nan")) for n in names}
+
+
+_SPECIES_READOUTS = (("pdl1_mfi", "pdl1"), ("mhc1_mfi", "mhc1"), ("serum_il6", "il6"))  # readout, species
+
+
+def _reached(result: SimulationResult, day: float) -> bool:
+    return result.ok and day <= result.days[-1] + 1e-9
+
+
+def _evaluate_at(model: Model, result: SimulationResult, day: float):
+    """The compiled model, the animal's parameter vector, its state at ``day`` and the rules there."""
+    compiled = model.compile()
+    p = np.array([result.provenance["parameters"][n] for n in compiled.parameter_names])
+    y = _state_at(result, compiled.species_names, day)
+    return compiled, p, y, compiled.rule_values(day, y, p)
 
 
 def _state_at(result: SimulationResult, species_names, day: float) -> np.ndarray:
