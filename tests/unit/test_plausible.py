@@ -1,12 +1,14 @@
 """Plausible populations: the shortfall is zero exactly when every criterion holds, the chain keeps
 to the priors and is reproducible, the population summarises and round-trips, and studies run
 over it. Small settings (few animals, two findings) keep it fast; the full run is in docs."""
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from immunomet.calibration.plausible import (ChainSettings, PlausibilityCheck, _reflect, calibrate, shortfall,
-                                             to_values)
+                                             to_values, walk_chains)
 from immunomet.calibration.population import PlausiblePopulation, effective_sample_size
 from immunomet.errors import SpecError
 
@@ -76,6 +78,17 @@ def test_calibrate_is_reproducible_from_its_seed(tiny):
     pd.testing.assert_frame_equal(population.evaluations, again.evaluations)
 
 
+def test_chains_are_the_same_in_one_process_or_two(tiny):
+    """One seed stream per chain: the workers (spawned processes reporting steps to a progress
+    bar through a queue) change nothing in the result."""
+    check, _ = tiny
+    settings = ChainSettings(steps=3, burn_in=1)
+    alone = walk_chains(check, ["kill_max", "emax_ifn_pdl1"], settings, chains=2, seed=5, workers=1)
+    parallel = walk_chains(check, ["kill_max", "emax_ifn_pdl1"], settings, chains=2, seed=5, workers=2, progress=True)
+    assert list(alone["chain"]) == [0, 0, 0, 1, 1, 1]
+    pd.testing.assert_frame_equal(alone, parallel)
+
+
 def test_population_round_trips_and_thins(tiny, tmp_path):
     _, population = tiny
     loaded = PlausiblePopulation.load(population.save(tmp_path / "cal"))
@@ -84,6 +97,14 @@ def test_population_round_trips_and_thins(tiny, tmp_path):
     assert len(population.sets(2)) == 2 and len(population.sets(100)) == len(population.samples())
     post = population.posterior()
     assert set(post["parameter"]) == set(population.names) and (post["verdict"] == "few samples").all()
+
+
+def test_summary_names_only_the_samplers_that_ran(tiny):
+    _, population = tiny
+    assert "prior draws: 3" in str(population) and "chain steps: 4" in str(population)
+    chains_only = replace(population, evaluations=population.chain_steps.reset_index(drop=True))
+    assert "prior draws" not in str(chains_only) and "nan" not in str(chains_only)
+    assert "plausible sets: 3" in str(chains_only)  # 4 steps, burn-in 1
 
 
 def test_effective_sample_size_of_independent_and_sticky_chains():

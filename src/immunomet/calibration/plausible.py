@@ -25,7 +25,7 @@ Two samplers, both uniform in log10 within the priors:
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from multiprocessing import get_context
@@ -161,8 +161,10 @@ class ChainSettings:
 
 
 def walk(check: PlausibilityCheck, names, settings: ChainSettings, seed: np.random.SeedSequence | int,
-         chain: int = 0, start: dict[str, float] | None = None, progress: bool = False) -> pd.DataFrame:
-    """One chain: a row per step with the proposal's verdicts, ``moved`` and the chain's state."""
+         chain: int = 0, start: dict[str, float] | None = None, progress: bool = False,
+         ticks=None) -> pd.DataFrame:
+    """One chain: a row per step with the proposal's verdicts, ``moved`` and the chain's state.
+    ``ticks``: a queue that gets a 1 per step (a parent process's progress bar)."""
     from tqdm.auto import tqdm
 
     model = check.plan.model
@@ -182,6 +184,8 @@ def walk(check: PlausibilityCheck, names, settings: ChainSettings, seed: np.rand
             recent = []
         rows.append({"kind": CHAIN, "chain": chain, "step": i, **values, **verdicts, "plausible": ok, "moved": ok,
                      "step_size": step, **{f"state:{n}": v for n, v in to_values(model, names, x).items()}})
+        if ticks is not None:
+            ticks.put(1)
     return pd.DataFrame(rows)
 
 
@@ -226,18 +230,33 @@ def walk_chains(check: PlausibilityCheck, names, settings: ChainSettings, chains
     streams = np.random.SeedSequence(seed).spawn(chains)
     jobs = [(check, names, settings, streams[c], c, None, progress and workers == 1) for c in range(chains)]
     if workers > 1 and chains > 1:
-        from tqdm.auto import tqdm
-
         # spawn, not fork: a forked child of a process that already ran numba's threads can abort
-        with ProcessPoolExecutor(max_workers=min(workers, chains), mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_walk_job, j) for j in jobs]
-            for _ in tqdm(as_completed(futures), total=chains, unit="chain", desc=f"{chains} chains",
-                          disable=not progress):
-                pass
+        context = get_context("spawn")
+        with context.Manager() as manager, ProcessPoolExecutor(min(workers, chains), mp_context=context) as pool:
+            ticks = manager.Queue() if progress else None
+            futures = [pool.submit(_walk_job, (*job[:6], False, ticks)) for job in jobs]
+            if progress:
+                _follow(futures, ticks, chains * settings.steps)
             tables = [f.result() for f in futures]
     else:
         tables = [_walk_job(j) for j in jobs]
     return pd.concat(tables, ignore_index=True)
+
+
+def _follow(futures, ticks, total: int) -> None:
+    """A progress bar over all chains' steps, fed by the workers' ticks, until every chain ends."""
+    from queue import Empty
+
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, unit="step", desc=f"{len(futures)} chains") as bar:
+        while not all(f.done() for f in futures):
+            try:
+                bar.update(ticks.get(timeout=0.5))
+            except Empty:
+                pass
+        while not ticks.empty():
+            bar.update(ticks.get())
 
 
 def calibrate(check: PlausibilityCheck, names=None, *, prior_draws: int = 0, chains: int = 2,

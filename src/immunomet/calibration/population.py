@@ -108,11 +108,13 @@ class PlausiblePopulation:
     def __str__(self) -> str:
         how = "tested" if self.provenance.get("significance", True) else "directions only"
         lines = [f"plausible population: {len(self.names)} parameters, required {', '.join(self.required)} "
-                 f"({how}, {self.provenance.get('animals_per_arm', '?')} paired mice per arm)",
-                 f"  prior draws: {len(self.prior_draws)}, plausible {100 * self.acceptance_rate:.1f}%",
-                 f"  chain steps: {len(self.chain_steps)} ({self.chain_steps['chain'].nunique()} chains, "
-                 f"burn-in {self.burn_in}), moves accepted {100 * self.move_acceptance:.1f}%",
-                 f"  plausible sets: {len(self.samples())}"]
+                 f"({how}, {self.provenance.get('animals_per_arm', '?')} paired mice per arm)"]
+        if len(self.prior_draws):
+            lines.append(f"  prior draws: {len(self.prior_draws)}, plausible {100 * self.acceptance_rate:.1f}%")
+        if len(self.chain_steps):
+            lines.append(f"  chain steps: {len(self.chain_steps)} ({self.chain_steps['chain'].nunique()} chains, "
+                         f"burn-in {self.burn_in}), moves accepted {100 * self.move_acceptance:.1f}%")
+        lines.append(f"  plausible sets: {len(self.samples())}")
         return "\n".join(lines)
 
     # ---- storage -------------------------------------------------------------------------------

@@ -74,10 +74,11 @@ def calibrate(args: argparse.Namespace) -> int:
     settings = ChainSettings(steps=args.steps, burn_in=min(args.burn_in, args.steps - 1))
     population = run_calibration(check, _list(args.parameters), prior_draws=args.prior_draws, chains=args.chains,
                                  settings=settings, seed=args.seed, workers=args.workers, progress=not args.quiet)
+    out = population.save(output_folder(args.out, "calibrate"))  # kept even if the robustness runs fail
     if args.robustness and len(population.samples()):
         population.robustness = robustness(population, args.robustness, seed=args.seed, engine=args.engine,
                                            patients=args.patients, progress=not args.quiet)
-    out = population.save(output_folder(args.out, "calibrate"))
+        population.save(out)
     _catalogue(out, population, check.plan.n_animals)
     population_figure(population, population.robustness).savefig(out / "calibration.png", dpi=100)
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
