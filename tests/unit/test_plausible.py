@@ -9,7 +9,7 @@ import pytest
 
 from immunomet.calibration.plausible import (ChainSettings, PlausibilityCheck, _reflect, calibrate, shortfall,
                                              to_values, walk_chains)
-from immunomet.calibration.population import PlausiblePopulation, effective_sample_size
+from immunomet.calibration.population import PlausiblePopulation, effective_sample_size, split_rhat
 from immunomet.errors import SpecError
 
 
@@ -138,3 +138,18 @@ def test_direction_checks_drop_only_the_significance_requirement():
             if row["direction"] in ("higher", "lower") and row["readout"] != "survival":
                 assert row["passed"] == ((row["estimate"] > 1) if row["direction"] == "higher" else
                                          (row["estimate"] < 1))
+
+
+def test_split_rhat_is_near_one_for_agreeing_chains_and_large_for_separated_ones():
+    """Split R-hat (Gelman et al. 2013, BDA3 sec. 11.4): for independent draws from one
+    distribution it is 1 + O(1/n); two chains around different centres, or one chain that drifts,
+    give values far above the 1.1 rule."""
+    rng = np.random.default_rng(2)
+    same = pd.DataFrame({"chain": np.repeat([0, 1], 1000), "x": 10 ** rng.normal(size=2000)})
+    assert split_rhat(same, "x") == pytest.approx(1.0, abs=0.01)
+    apart = pd.DataFrame({"chain": np.repeat([0, 1], 1000), "x": 10 ** (rng.normal(size=2000) + np.repeat([0, 3], 1000))})
+    assert split_rhat(apart, "x") == pytest.approx(2.0, abs=0.1)  # sqrt(W + B/n) / sqrt(W), W = 1, B/n = 3
+    drift = pd.DataFrame({"chain": 0, "x": 10 ** (rng.normal(size=1000) + np.linspace(0, 3, 1000))})
+    # halves centred at 0.75 and 2.25: W = 1 + 1.5**2 / 12, B/n = 1.125, R-hat = sqrt((W + B/n) / W) = 1.395
+    assert split_rhat(drift, "x") == pytest.approx(1.395, abs=0.05)
+    assert np.isnan(split_rhat(pd.DataFrame({"chain": [-1] * 50, "x": 10 ** rng.normal(size=50)}), "x"))

@@ -18,8 +18,9 @@ import pandas as pd
 from ..errors import DataError
 
 PRIOR, CHAIN = "prior", "chain"  # kinds of evaluated sets: independent prior draws, chain proposals
-PINNED, PARTLY, FREE, UNSURE = "pinned", "partly", "free", "few samples"
+PINNED, PARTLY, FREE, UNSURE, UNMIXED = "pinned", "partly", "free", "few samples", "chains disagree"
 MIN_ESS = 20  # below this effective sample size a parameter's range is not judged
+MAX_RHAT = 1.1  # above this split R-hat the chains have not mixed and a range is not judged
 
 
 @dataclass
@@ -90,7 +91,8 @@ class PlausiblePopulation:
     def posterior(self) -> pd.DataFrame:
         """Per parameter: prior, default, plausible median and 5-95% range, the share of the prior's
         log10 width that the 90% range covers, effective sample size, and pinned (< 35%), partly or
-        free (> 70%); "few samples" when the effective sample size is below ``MIN_ESS``."""
+        free (> 70%); "few samples" when the effective sample size is below ``MIN_ESS``, "chains
+        disagree" when the split R-hat is above ``MAX_RHAT``."""
         samples = self.samples()
         rows = []
         for name in self.names:
@@ -98,11 +100,10 @@ class PlausiblePopulation:
             logs = np.log10(samples[name].to_numpy())
             q05, q50, q95 = np.quantile(logs, [0.05, 0.5, 0.95]) if len(logs) else (np.nan,) * 3
             cover = (q95 - q05) / (0.9 * (np.log10(high) - np.log10(low)))
-            ess = effective_sample_size(samples, name)
-            verdict = UNSURE if ess < MIN_ESS else PINNED if cover < 0.35 else FREE if cover > 0.7 else PARTLY
+            ess, rhat = effective_sample_size(samples, name), split_rhat(samples, name)
             rows.append({"parameter": name, "prior_low": low, "prior_high": high, "default": self.defaults[name],
                          "median": 10**q50, "p5": 10**q05, "p95": 10**q95, "range_share": cover, "ess": ess,
-                         "verdict": verdict})
+                         "rhat": rhat, "verdict": _verdict(cover, ess, rhat)})
         return pd.DataFrame(rows).sort_values("range_share").reset_index(drop=True)
 
     def __str__(self) -> str:
@@ -163,3 +164,33 @@ def effective_sample_size(samples: pd.DataFrame, name: str) -> float:
             lag += 2
         total += n / tau
     return total
+
+
+def split_rhat(samples: pd.DataFrame, name: str) -> float:
+    """Split R-hat of log10 values over the chains (Gelman et al. 2013, Bayesian Data Analysis,
+    3rd ed., sec. 11.4): each chain is cut in halves, and the variance between the halves' means is
+    set against the variance within them. Near 1 when the chains sample one distribution; NaN with
+    fewer than two halves of 4 or more states (prior draws do not count)."""
+    halves = []
+    for _, chain in samples[samples["chain"] >= 0].groupby("chain"):
+        x = np.log10(chain[name].to_numpy())
+        half = len(x) // 2
+        if half >= 4:
+            halves += [x[:half], x[half:2 * half]]
+    if len(halves) < 2:
+        return float("nan")
+    n = min(len(h) for h in halves)
+    table = np.array([h[:n] for h in halves])
+    within = table.var(axis=1, ddof=1).mean()
+    between_over_n = table.mean(axis=1).var(ddof=1)
+    if within == 0:
+        return 1.0 if between_over_n == 0 else float("inf")
+    return float(np.sqrt(((n - 1) / n * within + between_over_n) / within))
+
+
+def _verdict(cover: float, ess: float, rhat: float) -> str:
+    if ess < MIN_ESS:
+        return UNSURE
+    if rhat > MAX_RHAT:
+        return UNMIXED
+    return PINNED if cover < 0.35 else FREE if cover > 0.7 else PARTLY

@@ -84,7 +84,8 @@ def calibrate(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
         print(population)
         print("\nfindings' pass rates\n" + population.finding_pass_rates().to_string(index=False))
-        print("\nparameters (plausible 5-95% range; range_share: share of the prior's log10 width)\n"
+        print("\nparameters (plausible 5-95% range; range_share: share of the prior's log10 width; "
+              "ess: effective sample size; rhat: split R-hat)\n"
               + population.posterior().drop(columns=["prior_low", "prior_high"]).to_string(index=False))
         if population.robustness is not None:
             print("\npublished-size study (8 mice per arm, new seed per set; F8: patients)\n"

@@ -10,7 +10,8 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 import pandas as pd  # noqa: E402
 
-_VERDICT_COLOURS = {"pinned": "#b2182b", "partly": "#ef8a62", "free": "#67a9cf", "few samples": "#bbbbbb"}
+_VERDICT_COLOURS = {"pinned": "#b2182b", "partly": "#ef8a62", "free": "#67a9cf", "few samples": "#bbbbbb",
+                    "chains disagree": "#888888"}
 
 
 def population_figure(population, robustness: pd.DataFrame | None = None):
@@ -36,7 +37,7 @@ def population_figure(population, robustness: pd.DataFrame | None = None):
     ax.set_xlabel("position within the prior (log10; 0 = low end, 1 = high end)")
     ax.set_title("plausible 5-95% range, median (dot), default (|)", fontsize=10)
     ax.legend(handles=[Patch(color=c, label=v) for v, c in _VERDICT_COLOURS.items()], loc="upper center",
-              bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=8, frameon=False)
+              bbox_to_anchor=(0.5, -0.12), ncol=5, fontsize=8, frameon=False)
     _pass_rates(bx, population, robustness)
     fig.suptitle(f"{len(population.samples())} plausible sets of {len(population.names)} parameters "
                  f"(required {', '.join(population.required)})", fontsize=11)
