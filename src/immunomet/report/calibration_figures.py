@@ -10,8 +10,9 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 import pandas as pd  # noqa: E402
 
-_VERDICT_COLOURS = {"pinned": "#b2182b", "partly": "#ef8a62", "free": "#67a9cf", "few samples": "#bbbbbb",
-                    "chains disagree": "#888888"}
+from ..calibration.population import FREE, PARTLY, PINNED, UNMIXED, UNSURE  # noqa: E402
+
+_VERDICT_COLOURS = {PINNED: "#b2182b", PARTLY: "#ef8a62", FREE: "#67a9cf", UNSURE: "#bbbbbb", UNMIXED: "#888888"}
 
 
 def population_figure(population, robustness: pd.DataFrame | None = None):
