@@ -37,7 +37,8 @@ def test_calibrate_writes_the_population_and_reports(calibration):
     rob = pd.read_csv(folder / "robustness.csv")
     assert set(rob["set"].astype(str)) == {"0", "1", DEFAULT_SET} and set(rob["finding"]) >= {"F1", "F8", "F9"}
     runs = Catalog(folder.parent).runs()
-    assert list(runs["study"]) == ["calibrate toyoshima2019"] and list(runs["status"]) == ["finished"]
+    assert list(runs["name"]) == ["calibrate toyoshima2019"] and list(runs["status"]) == ["complete"]
+    assert list(runs["kind"]) == ["calibrate"]
     summary = robustness_summary(rob)
     assert list(summary["finding"]) == [f"F{i}" for i in range(1, 10)]
     provenance = json.loads((folder / "population.json").read_text())["provenance"]

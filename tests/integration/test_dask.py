@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from immunomet.store import Catalog, RunFolder
+from immunomet.store import Catalog, open_run
 from immunomet.studies import parse_study, plan_study, run_study
 
 distributed = pytest.importorskip("distributed")
@@ -44,8 +44,10 @@ def test_cli_streams_dask_results_into_the_run_store(cluster, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert f"Dask at {cluster.scheduler_address}" in proc.stdout
-    assert len(RunFolder(out).load_result().animals) == 9
-    assert len(Catalog(out.parent).chunks("dask-run")) == 6  # 3 arms x 2 chunks of at most 2 animals
+    _, result, folder = open_run(out)
+    assert len(result.animals) == 9
+    assert folder.completed_tasks() == set(range(6))  # 3 arms x 2 chunks of at most 2 animals
+    assert Catalog(out.parent).runs()["run_id"].tolist() == ["dask-run"]
 
 
 def test_a_bad_scheduler_address_is_one_line():

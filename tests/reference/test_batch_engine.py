@@ -43,7 +43,7 @@ def test_batched_engine_reproduces_the_scipy_path(mouse, name):
     options = SolverOptions()
     batch = simulate_cohort(models, PROTOCOLS[name], seeds, options=options, engine="batch")
     for model, seed, b in zip(models, seeds, batch):
-        ref = simulate(model, PROTOCOLS[name], seed=seed, options=options)
+        ref = simulate(model, PROTOCOLS[name], seed=seed, options=options, engine="scipy")
         assert b.ok and ref.ok
         ok, worst = _close(b, ref, mouse, options, 1e-3)
         assert ok, worst
@@ -55,7 +55,7 @@ def test_tight_tolerances_agree_to_1e_6(mouse):
     options = SolverOptions(rtol=1e-10, atol=1e-12, atol_cells=1e-10)
     protocol = PROTOCOLS["il6-ko + anti-pdl1"]
     b = simulate_cohort([mouse], protocol, [0], options=options, engine="batch")[0]
-    ref = simulate(mouse, protocol, options=options)
+    ref = simulate(mouse, protocol, options=options, engine="scipy")
     a, r = b.species.to_numpy(), ref.species.to_numpy()
     assert np.all(np.abs(a - r) <= 1e-6 * np.abs(r) + 1e-9)
 

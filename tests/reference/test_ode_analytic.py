@@ -25,8 +25,10 @@ def two_compartment_plasma(t, dose, cl, q, vc, vp):
     return dose * (a * np.exp(-alpha * t) + b * np.exp(-beta * t))
 
 
-def test_isotype_iv_bolus_is_biexponential(mouse):
-    result = simulate(mouse, Protocol("wt", (Treatment("isotype", 200.0, (0.0,), "iv"),), days=20), options=TIGHT)
+@pytest.mark.parametrize("engine", ["scipy", "batch"])
+def test_isotype_iv_bolus_is_biexponential(mouse, engine):
+    result = simulate(mouse, Protocol("wt", (Treatment("isotype", 200.0, (0.0,), "iv"),), days=20), options=TIGHT,
+                      engine=engine)
     p = mouse.parameters
     bw = p.value("body_weight")
     expected = two_compartment_plasma(result.days, 200.0, p.value("CL_iso") * bw, p.value("Q_igg") * bw,
@@ -34,9 +36,11 @@ def test_isotype_iv_bolus_is_biexponential(mouse):
     assert np.allclose(result.species["iso_plasma"], expected, rtol=1e-5, atol=1e-9)
 
 
-def test_anti_pdl1_terminal_half_life_is_the_published_46_7_hours(mouse):
+@pytest.mark.parametrize("engine", ["scipy", "batch"])
+def test_anti_pdl1_terminal_half_life_is_the_published_46_7_hours(mouse, engine):
     # Pharmaceutics 2020;12:595: anti-PD-L1 plasma half-life 46.7 h in tumour-bearing mice
-    result = simulate(mouse, Protocol("wt", (Treatment("anti-pdl1", 200.0, (0.0,), "iv"),), days=30), options=TIGHT)
+    result = simulate(mouse, Protocol("wt", (Treatment("anti-pdl1", 200.0, (0.0,), "iv"),), days=30), options=TIGHT,
+                      engine=engine)
     conc = result.observables["apdl1_conc_plasma"]
     slope = np.log(conc.loc[28.0] / conc.loc[20.0]) / 8.0
     assert np.log(2) / -slope * 24 == pytest.approx(46.7, rel=0.02)

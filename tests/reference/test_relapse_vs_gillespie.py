@@ -7,12 +7,11 @@ the first time any of M lineages reaches D cells, simulated here with the direct
 size-at-t for first passage), so the tolerance is 4 Monte-Carlo standard errors plus 0.01.
 """
 import numpy as np
-import pandas as pd
 import pytest
 
-from immunomet.readouts.relapse import Surveillance, relapse_day
-from immunomet.simulate.colonization import NoduleSample, lineage_statistics
-from immunomet.simulate.result import SimulationResult
+from immunomet.readouts.relapse import Surveillance, detection_days, log_detectable_metastases
+from immunomet.simulate import Colonisation
+from immunomet.simulate.colonization import lineage_statistics
 from immunomet.simulate.ssa import first_passage_times
 
 # innate clearance for a day, then slow growth, then faster growth
@@ -30,10 +29,16 @@ def lineages():
     return lineage_statistics(times, np.asarray(BIRTH)[idx], np.asarray(DEATH)[idx])
 
 
-def fake_result(lineages) -> SimulationResult:
-    days = pd.Index([0.0, T_END], name="day")
-    nodules = NoduleSample(T_END, CELLS, np.zeros(0), THRESHOLD)
-    return SimulationResult(pd.DataFrame(index=days), pd.DataFrame(index=days), {}, "success", "", lineages, nodules)
+def colonisation(lineages) -> Colonisation:
+    """CELLS lodged cells, each founding a lineage with these statistics."""
+    return Colonisation(lineages.times, lineages.log_survival[None, :], lineages.log_mean_size[None, :],
+                        np.array([CELLS]), np.array([float(THRESHOLD)]))
+
+
+def relapse_draws(lineages, rng, reps: int, surveillance=Surveillance()):
+    col = colonisation(lineages)
+    levels = np.log(rng.exponential(size=reps))
+    return detection_days(col.times, log_detectable_metastases(col), levels, T_END, surveillance)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +50,8 @@ def ssa_first_detection():
 
 @pytest.fixture(scope="module")
 def readout_days(lineages):
-    result = fake_result(lineages)
-    rng = np.random.default_rng(7)
-    return np.array([d if e else np.inf for d, e in (relapse_day(result, rng) for _ in range(REPS))])
+    day, relapsed = relapse_draws(lineages, np.random.default_rng(7), REPS)
+    return np.where(relapsed, day, np.inf)
 
 
 @pytest.mark.parametrize("day", [4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0])
@@ -59,8 +63,9 @@ def test_relapse_distribution_matches_exact_first_passage(ssa_first_detection, r
 
 
 def test_surveillance_finds_a_relapse_at_the_next_scan(lineages):
-    result = fake_result(lineages)
-    continuous = relapse_day(result, np.random.default_rng(3))
-    scanned = relapse_day(result, np.random.default_rng(3), Surveillance(scan_every=2.0))
-    assert continuous[1]
-    assert scanned == (np.ceil(continuous[0] / 2.0) * 2.0, True) or scanned == (T_END, False)
+    continuous = relapse_draws(lineages, np.random.default_rng(3), 50)
+    scanned = relapse_draws(lineages, np.random.default_rng(3), 50, Surveillance(scan_every=2.0))
+    assert continuous[1].any()
+    found = continuous[1] & (np.ceil(continuous[0] / 2.0) * 2.0 <= T_END)
+    assert np.array_equal(scanned[0][found], np.ceil(continuous[0][found] / 2.0) * 2.0) and scanned[1][found].all()
+    assert np.array_equal(scanned[0][~found], np.full((~found).sum(), T_END)) and not scanned[1][~found].any()

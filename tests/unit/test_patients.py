@@ -9,7 +9,7 @@ from immunomet.models import mouse_model, patient_model
 from immunomet.models.patient import human_parameters
 from immunomet.spec import Injection, Protocol, Treatment
 from immunomet.studies import load_builtin_trial, parse_trial, plan_trial, run_trial
-from immunomet.studies.trial import run_patients
+from immunomet.studies.trial import simulate_patients
 
 
 def test_patient_model_is_the_mouse_structure_with_human_values():
@@ -46,18 +46,30 @@ def test_human_antibody_terminal_half_life(agent, half_life_days, source):
 
 def test_il6_high_share_and_cutoff_follow_the_population():
     model, pop = patient_model(), PatientPopulation()
-    records = [pop.patient(model, 11, "g", i)[1] for i in range(600)]
-    high = np.mean([r["il6_stratum"] == "IL-6 high" for r in records])
+    patients = pop.draw(model, range(600), 11, "g")
+    high = np.mean(patients.il6_stratum == "IL-6 high")
     assert abs(high - 0.34) < 4 * np.sqrt(0.34 * 0.66 / 600)
     assert pop.il6_cutoff(model) == pytest.approx(model.parameters.value("p_il6_tumour") * 10 ** 0.412, rel=0.01)
-    again = [pop.patient(model, 11, "g", i)[1] for i in (5, 2)]
-    assert again == [records[5], records[2]]  # a patient is its seed, whatever else is drawn
+    again = pop.draw(model, (5, 2), 11, "g")
+    assert np.array_equal(again.parameters, patients.parameters[[5, 2]])  # a patient is its seed, whatever else is drawn
+    assert np.array_equal(again.il6_stratum, patients.il6_stratum[[5, 2]])
+
+
+def test_the_il6_assay_error_is_independent_of_the_relapse_draw():
+    """The assay error and the relapse level come from different streams of the patient's
+    measurement seed (they once shared one, which correlated them)."""
+    model = patient_model()
+    pop = PatientPopulation(assay_sd_decades=0.5)
+    patients = pop.draw(model, range(400), 2, "g")
+    error = np.log10(patients.tumour_il6_measured / patients.tumour_il6) / 0.5
+    relapse_level = np.array([np.random.default_rng(s).exponential() for s in patients.measurement_seeds])
+    assert abs(np.corrcoef(error, relapse_level)[0, 1]) < 4 / np.sqrt(400)
 
 
 def test_patients_are_the_same_whatever_the_chunks():
     plan = plan_trial(parse_trial({"name": "t", "seed": 3, "patients_per_arm": 6, "arms": [{"name": "c"}]}))
-    whole = run_patients(plan, plan.arms[0], 0, 6)
-    parts = [run_patients(plan, plan.arms[0], a, b) for a, b in ((0, 2), (2, 6))]
+    whole = simulate_patients(plan, plan.arms[0], 0, 6).to_pandas()
+    parts = [simulate_patients(plan, plan.arms[0], a, b).to_pandas() for a, b in ((0, 2), (2, 6))]
     import pandas as pd
 
     pd.testing.assert_frame_equal(whole, pd.concat(parts, ignore_index=True))

@@ -10,10 +10,10 @@ def pool_result(a_values, b_values, a_surv=None, b_surv=None):
     rows, animals = [], []
     for arm, values, surv in (("a", a_values, a_surv), ("b", b_values, b_surv)):
         for i, v in enumerate(values):
-            rows.append([arm, i, 21.0, "visible_nodules", float(v), "count"])
+            rows.append([arm, i, 21.0, float(v)])
             day, death = surv[i] if surv is not None else (21.0, False)
             animals.append([arm, "p", i, "wt", "success", "", day, death, ""])
-    readouts = pd.DataFrame(rows, columns=["arm", "animal", "day", "readout", "value", "unit"])
+    readouts = pd.DataFrame(rows, columns=["arm", "animal", "day", "visible_nodules"])
     animals = pd.DataFrame(animals, columns=["arm", "part", "animal", "genotype", "status", "message",
                                              "survival_day", "death", "seed_key"])
     return StudyResult(animals, readouts, pd.DataFrame(), pd.DataFrame(), {"arms": ["a", "b"]})

@@ -14,7 +14,7 @@ def ko_day21(mouse):
 
 
 def test_exact_flow_percentages_are_the_model_rules(mouse, ko_day21):
-    values = measure(mouse, ko_day21, 21.0, EXACT, np.random.default_rng(0))
+    values = measure(ko_day21, 21.0, EXACT, np.random.default_rng(0))
     obs = ko_day21.observables.loc[21.0]
     assert values["perforin_of_cd8"] == pytest.approx(100 * obs["perforin_of_cd8"])
     assert values["mhc2hi_of_dc"] == pytest.approx(100 * obs["mhc2hi_of_dc"])
@@ -23,7 +23,7 @@ def test_exact_flow_percentages_are_the_model_rules(mouse, ko_day21):
 
 
 def test_liver_weight_and_area_follow_the_drawn_nodules(mouse, ko_day21):
-    values = measure(mouse, ko_day21, 21.0, EXACT, np.random.default_rng(0))
+    values = measure(ko_day21, 21.0, EXACT, np.random.default_rng(0))
     params = mouse.parameters
     extra = values["liver_weight"] - params.value("liver_weight_base")
     assert extra > 0
@@ -36,7 +36,7 @@ def test_binomial_flow_noise_is_unbiased_with_the_closed_form_spread(mouse, ko_d
     """Exact stochastic check: with N CD45+ events, CD8+ % is Binomial(N, f)/N (mean f, SD sqrt(f(1-f)/N))."""
     noise = MeasurementNoise(flow_events=2000, assay_cv=0.0)
     rng = np.random.default_rng(11)
-    draws = np.array([measure(mouse, ko_day21, 21.0, noise, rng)["cd8_of_cd45"] for _ in range(400)]) / 100
+    draws = np.array([measure(ko_day21, 21.0, noise, rng)["cd8_of_cd45"] for _ in range(400)]) / 100
     f = ko_day21.observables.loc[21.0, "cd8_of_cd45"]
     sd = np.sqrt(f * (1 - f) / 2000)
     assert abs(draws.mean() - f) < 4 * sd / np.sqrt(len(draws))
@@ -46,7 +46,7 @@ def test_binomial_flow_noise_is_unbiased_with_the_closed_form_spread(mouse, ko_d
 def test_assay_noise_has_the_stated_cv(mouse, ko_day21):
     noise = MeasurementNoise(flow_events=0, assay_cv=0.2)
     rng = np.random.default_rng(2)
-    draws = np.array([measure(mouse, ko_day21, 21.0, noise, rng)["pdl1_mfi"] for _ in range(3000)])
+    draws = np.array([measure(ko_day21, 21.0, noise, rng)["pdl1_mfi"] for _ in range(3000)])
     truth = ko_day21.species.loc[21.0, "pdl1"]
     assert draws.mean() == pytest.approx(truth, rel=0.02)
     assert draws.std() / draws.mean() == pytest.approx(0.2, rel=0.08)
@@ -55,7 +55,7 @@ def test_assay_noise_has_the_stated_cv(mouse, ko_day21):
 def test_local_tumour_is_measured_by_volume_not_nodules(mouse):
     result = simulate(mouse, Protocol("wt", days=14, injection=Injection(5e5, route="subcutaneous")), seed=1)
     assert result.nodules is None
-    values = measure(mouse, result, 14.0, EXACT, np.random.default_rng(0), local=True)
+    values = measure(result, 14.0, EXACT, np.random.default_rng(0), local=True)
     assert "visible_nodules" not in values and "liver_weight" not in values
     expected = result.species.loc[14.0, "cancer_cells"] / mouse.parameters.value("tumour_cell_density")
     assert values["tumour_volume"] == pytest.approx(expected)
@@ -76,10 +76,10 @@ def test_expected_readouts_are_the_mean_of_measured_ones(mouse, ko_day21):
     averages to the closed-form expectation; noiseless assays equal the expected values."""
     from immunomet.readouts import expected_readouts
 
-    expected = expected_readouts(mouse, ko_day21, 21.0)
+    expected = expected_readouts(ko_day21, 21.0)
     rng = np.random.default_rng(7)
-    draws = np.array([measure(mouse, ko_day21, 21.0, EXACT, rng)["visible_nodules"] for _ in range(2000)])
+    draws = np.array([measure(ko_day21, 21.0, EXACT, rng)["visible_nodules"] for _ in range(2000)])
     assert abs(draws.mean() - expected["visible_nodules"]) < 4 * draws.std() / np.sqrt(len(draws))
-    exact = measure(mouse, ko_day21, 21.0, EXACT, rng)
+    exact = measure(ko_day21, 21.0, EXACT, rng)
     for name in ("perforin_of_cd8", "mhc2hi_of_dc", "pdl1_mfi", "mhc1_mfi", "serum_il6"):
         assert expected[name] == pytest.approx(exact[name]), name

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from immunomet.errors import SpecError
-from immunomet.store import Catalog, RunFolder, execute_study
+from immunomet.store import Catalog, execute_study, open_run
 from immunomet.studies import StudySpec, load_builtin, parse_study, plan_study, run_study
 
 SMALL = {
@@ -28,7 +28,7 @@ def _spec(**changes):
 
 @pytest.fixture(scope="module")
 def small_plan():
-    return plan_study(_spec())
+    return plan_study(_spec()).with_engine("scipy")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_same_seed_same_tables_whatever_the_chunks_or_workers(small_plan, refere
 
 def test_another_seed_gives_other_animals(small_plan, reference):
     other = run_study(small_plan.with_seed(4), workers=1)
-    assert not reference.parameters["value"].equals(other.parameters["value"])
+    assert not reference.parameters["kill_max"].equals(other.parameters["kill_max"])
 
 
 def test_tables_hold_every_animal_readout_and_day(reference):
@@ -62,12 +62,15 @@ def test_tables_hold_every_animal_readout_and_day(reference):
 
 def test_run_folder_reloads_and_the_catalog_records_the_run(small_plan, reference, tmp_path):
     result, folder = execute_study(small_plan.with_animals(1), root=tmp_path, progress=False, figure=True)
-    again = RunFolder(folder.path).load_result()
+    _, again, _ = open_run(folder.path)
     pd.testing.assert_frame_equal(result.readouts, again.readouts)
     assert (folder.path / "figure.png").read_bytes()[:4] == b"\x89PNG"
     runs = Catalog(tmp_path).runs()
-    assert list(runs["status"]) == ["complete"] and runs["animals"].iloc[0] == 3
+    assert list(runs["status"]) == ["complete"] and runs["individuals"].iloc[0] == 3
+    assert runs["kind"].iloc[0] == "study" and runs["name"].iloc[0] == "small"
     assert "animals_per_arm: 1" in (folder.path / "study.yaml").read_text()
+    indexed = Catalog(tmp_path).rebuild()  # the catalog is an index of the folders
+    assert list(indexed["run_id"]) == [folder.run_id]
 
 
 def test_builtin_study_has_every_arm_of_the_paper():
@@ -126,8 +129,8 @@ def test_mice_past_the_end_point_are_not_measured_later():
 
 def test_parameters_table_holds_each_animals_sampled_values(reference, small_plan):
     params = reference.parameters
-    assert set(params["parameter"]) == set(small_plan.variability.varied(small_plan.model.parameters))
-    kill = params[params["parameter"] == "kill_max"]["value"]
+    assert set(params.columns) - {"arm", "animal"} == set(small_plan.variability.varied(small_plan.model.parameters))
+    kill = params["kill_max"]
     low, high = small_plan.model.parameters["kill_max"].prior
     assert len(kill) == 9 and kill.between(low, high).all() and kill.nunique() == 9
 
@@ -146,8 +149,8 @@ def test_batched_engine_runs_the_same_study(small_plan, reference):
 
 def test_paired_plan_gives_every_arm_the_same_animals(small_plan, reference):
     paired = run_study(small_plan.with_pairing())
-    params = paired.parameters.pivot_table(index=["animal", "parameter"], columns="arm", values="value")
-    assert (params.nunique(axis=1) == 1).all()  # animal i has the same values in every arm
+    values = paired.parameters.drop(columns="arm").groupby("animal").nunique()
+    assert (values == 1).all().all()  # animal i has the same values in every arm
     assert paired.provenance["paired"] is True and reference.provenance["paired"] is False
-    unpaired = reference.parameters.pivot_table(index=["animal", "parameter"], columns="arm", values="value")
-    assert (unpaired.nunique(axis=1) > 1).any()
+    unpaired = reference.parameters.drop(columns="arm").groupby("animal").nunique()
+    assert (unpaired > 1).any().any()

@@ -88,7 +88,7 @@ def beside_published(patients: pd.DataFrame, cutoff_at, cohorts=PUBLISHED_COHORT
     cohorts of the published size whose log-rank test finds the difference (p < 0.05). The model
     and its patients are the same for every row; only the cut-off and the cohort size differ.
     A cohort whose share of IL-6-high patients is not known uses ``default_fraction``."""
-    from scipy import stats
+    from .logrank import logrank_labelled
 
     ok = patients[patients["status"] == "success"]
     rng = np.random.default_rng(seed)
@@ -98,15 +98,11 @@ def beside_published(patients: pd.DataFrame, cutoff_at, cohorts=PUBLISHED_COHORT
         table = dfs_table(restratify(ok, cutoff_at(fraction)))
         hr = hazard_ratio_row(table, HIGH, LOW)
         t, e, high = (table["survival_day"].to_numpy(), table["death"].to_numpy(), (table["arm"] == HIGH).to_numpy())
-        found = 0
-        for _ in range(reps):
-            i = rng.integers(0, len(t), c.n)
-            a, b = i[high[i]], i[~high[i]]
-            if len(a) < 2 or len(b) < 2 or not e[i].any():
-                continue
-            x = stats.CensoredData(uncensored=t[a][e[a]], right=t[a][~e[a]])
-            y = stats.CensoredData(uncensored=t[b][e[b]], right=t[b][~e[b]])
-            found += bool(stats.logrank(x, y).pvalue < 0.05)
+        i = rng.integers(0, len(t), (reps, c.n))  # one virtual cohort of the published size per row
+        g1 = high[i]
+        _, p = logrank_labelled(t[i], e[i], g1)
+        testable = (g1.sum(axis=1) >= 2) & ((~g1).sum(axis=1) >= 2) & e[i].any(axis=1)
+        found = int(np.sum(testable & (p < 0.05)))
         overlap = hr["hr_low"] <= c.hr_high and hr["hr_high"] >= c.hr_low if np.isfinite(c.hr_low) else None
         share = f"{100 * fraction:.0f}" + ("" if c.high_fraction is not None else " (not given; default)")
         rows.append({"study": c.study, "n": c.n, "IL-6 high %": share, "measure": c.measure,
@@ -116,3 +112,12 @@ def beside_published(patients: pd.DataFrame, cutoff_at, cohorts=PUBLISHED_COHORT
                      f"virtual cohorts of n finding it (p<0.05, {reps})": f"{100 * found / reps:.0f}%",
                      "hr": hr["hr"], "hr_low": hr["hr_low"], "hr_high": hr["hr_high"]})
     return pd.DataFrame(rows)
+
+
+def published_cohorts(patients: pd.DataFrame, plan) -> pd.DataFrame:
+    """The model beside each published cohort (``beside_published``) for a virtual cohort run
+    with trial ``plan`` (its IL-6 covariate gives each cohort's cut-off)."""
+    def cutoff_at(fraction: float) -> float:
+        return plan.population.tumour_il6.quantile(plan.model, 1.0 - fraction)
+
+    return beside_published(patients, cutoff_at, seed=plan.seed)

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .groups import last_common_day
+from .logrank import logrank_many, rmst_many
 
 N_GRID = (3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
 
@@ -84,7 +85,7 @@ def _power(ref, arm, n: int, c: Comparison, reps: int, alpha: float, rng) -> flo
     i = _draws(len(ref[0]), n, reps, rng)
     j = _draws(len(arm[0]), n, reps, rng)
     if c.readout == "survival":
-        return float(np.mean([_survival_significant(ref, arm, a, b, c, alpha) for a, b in zip(i, j)]))
+        return float(np.mean(_survival_significant(ref[0][i], ref[1][i], arm[0][j], arm[1][j], c, alpha)))
     return float(np.mean(_readout_significant(ref[0][i], arm[0][j], c, alpha)))
 
 
@@ -108,28 +109,18 @@ def _readout_significant(x: np.ndarray, y: np.ndarray, c: Comparison, alpha: flo
     return (p < alpha) & (up if c.direction == "higher" else ~up)
 
 
-def _survival_significant(ref, arm, i, j, c: Comparison, alpha: float) -> bool:
-    """Log-rank (scipy.stats.logrank; the same statistic as lifelines' logrank_test, checked in
-    tests) p < alpha, longer survival measured by restricted mean survival time."""
-    t1, e1, t2, e2 = ref[0][i], ref[1][i], arm[0][j], arm[1][j]
-    if not (e1.any() or e2.any()):
-        return False
-    x = stats.CensoredData(uncensored=t1[e1], right=t1[~e1])
-    y = stats.CensoredData(uncensored=t2[e2], right=t2[~e2])
-    p = stats.logrank(x, y).pvalue
-    longer = _rmst(t2, e2) > _rmst(t1, e1)
-    return bool(p < alpha and (longer or c.direction == "different"))
+def _survival_significant(t1, e1, t2, e2, c: Comparison, alpha: float) -> np.ndarray:
+    """Per drawn experiment (rows): log-rank p < alpha (``analysis.logrank``, scipy.stats.logrank's
+    statistic) and, unless either way counts, longer survival of the arm by restricted mean
+    survival time."""
+    _, p = logrank_many(t1, e1, t2, e2)
+    longer = rmst_many(t2, e2) > rmst_many(t1, e1)
+    return (p < alpha) & (longer | (c.direction == "different"))
 
 
 def _rmst(t, e) -> float:
     """Restricted mean survival time up to the last time in ``t`` (area under the KM curve)."""
-    order = np.argsort(t)
-    t, e = t[order], e[order]
-    at_risk = len(t) - np.arange(len(t))
-    surv = np.cumprod(1.0 - e / at_risk)
-    times = np.concatenate([[0.0], t])
-    levels = np.concatenate([[1.0], surv])
-    return float(np.sum(np.diff(times) * levels[:-1]))
+    return float(rmst_many(np.asarray(t)[None, :], np.asarray(e)[None, :])[0])
 
 
 def findings_comparisons(plan, findings=None) -> list[Comparison]:

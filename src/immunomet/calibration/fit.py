@@ -19,8 +19,8 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.stats import qmc
 
-from ..readouts import expected_readouts
-from ..simulate.cohort import resolve_engine, simulate_cohort
+from ..readouts import expected_cohort
+from ..simulate.cohort import parameter_rows, resolve_engine, simulate_cohort
 from .own_data import OwnDataProblem, log_likelihood_terms
 
 CHI2_95 = float(stats.chi2.ppf(0.95, 1))  # profile threshold: 2 x delta log-likelihood
@@ -47,16 +47,15 @@ class Objective:
         """(len(batch) x measurements) expected readouts."""
         p, meas = self.problem, self.problem.measurements
         out = np.full((len(batch), len(meas)), np.nan)
-        models = [p.model.with_parameters({k: v for k, v in (self._fixed | values).items() if k in p.model.parameters})
-                  for values in batch]
+        names = [k for k in self._fixed | batch[0] if k in p.model.parameters]
+        matrix = parameter_rows(p.model, names, [[(self._fixed | values)[k] for k in names] for values in batch])
         for condition, protocol in self._protocols.items():
             rows = np.flatnonzero(meas["conditionId"].to_numpy() == condition)
-            results = simulate_cohort(models, protocol, [0] * len(models), engine=self.engine)
-            for b, (model, result) in enumerate(zip(models, results)):
-                for day, idx in meas.iloc[rows].groupby("time").groups.items():
-                    readouts = self._obs.loc[meas.loc[idx, "observableId"], "readout"].tolist()
-                    values = expected_readouts(model, result, float(day), sorted(set(readouts)))
-                    out[b, meas.index.get_indexer(idx)] = [values[r] for r in readouts]
+            cohort = simulate_cohort(p.model, protocol, [0] * len(batch), parameters=matrix, engine=self.engine)
+            for day, idx in meas.iloc[rows].groupby("time").groups.items():
+                readouts = self._obs.loc[meas.loc[idx, "observableId"], "readout"].tolist()
+                values = expected_cohort(cohort, float(day), sorted(set(readouts)))
+                out[:, meas.index.get_indexer(idx)] = np.column_stack([values[r] for r in readouts])
         self.evaluations += len(batch)
         return out
 

@@ -13,11 +13,13 @@ median over sets of the arm's summary (nodules: median; others: mean; median sur
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..analysis.findings import FINDINGS, check_findings
+from ..jobs import MapJob, run_job
 from ..models import mouse_model, patient_model_from
 from ..studies import StudyPlan, load_builtin, load_builtin_trial, plan_study, plan_trial, run_study, run_trial
 from .population import PlausiblePopulation
@@ -48,18 +50,19 @@ def check_set(values: dict[str, float], seed: int, *, engine: str = "auto", pati
 def robustness(population: PlausiblePopulation, sets: int = 30, *, seed: int = 0, engine: str = "auto",
                patients: int = 200, progress: bool = False) -> pd.DataFrame:
     """One row per (set, finding): ``set`` is a plausible set's index or "default" (the model's
-    own values over the same seeds), ``status`` the checklist's verdict."""
-    from tqdm.auto import tqdm
-
+    own values over the same seeds), ``status`` the checklist's verdict (a run-core job, a task per set)."""
     chosen = population.sets(sets, seed)
     seeds = _set_seeds(seed, len(chosen))
-    rows = []
-    jobs = [(str(i), values, s) for i, (values, s) in enumerate(zip(chosen, seeds))]
-    jobs += [(DEFAULT_SET, {}, s) for s in seeds]
-    for name, values, s in tqdm(jobs, unit="set", desc="robustness", disable=not progress):
-        for finding, status in check_set(values, s, engine=engine, patients=patients).items():
-            rows.append({"set": name, "seed": s, "finding": finding, "status": status})
-    return pd.DataFrame(rows)
+    items = [(str(i), values, s) for i, (values, s) in enumerate(zip(chosen, seeds))]
+    items += [(DEFAULT_SET, {}, s) for s in seeds]
+    job = MapJob("robustness", partial(_check_item, engine, patients), tuple(items), "set")
+    return run_job(job, progress=progress)
+
+
+def _check_item(engine: str, patients: int, item) -> pd.DataFrame:
+    name, values, s = item
+    verdicts = check_set(values, s, engine=engine, patients=patients)
+    return pd.DataFrame([{"set": name, "seed": s, "finding": f, "status": v} for f, v in verdicts.items()])
 
 
 def robustness_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -80,18 +83,19 @@ def robustness_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def prediction_bands(plan: StudyPlan, population: PlausiblePopulation, sets: int = 20, *, seed: int = 0,
                      workers: int = 1, progress: bool = False) -> pd.DataFrame:
-    """Long table: set ("default" or index), arm, day, readout, value (the arm's summary)."""
-    from tqdm.auto import tqdm
-
+    """Long table: set ("default" or index), arm, day, readout, value (the arm's summary); a
+    run-core job, a task per set."""
     chosen = [(DEFAULT_SET, {})] + [(str(i), v) for i, v in enumerate(population.sets(sets, seed))]
-    parts = []
-    for name, values in tqdm(chosen, unit="set", desc="sets", disable=not progress):
-        result = run_study(replace(plan, model=plan.model.with_parameters(values)), workers=workers)
-        summary = result.summary()
-        keep = [c for c in BAND_READOUTS if c in summary]
-        long = summary.melt(id_vars=["arm", "day"], value_vars=keep, var_name="readout").assign(set=name)
-        parts.append(long.dropna(subset=["value"]))
-    return pd.concat(parts, ignore_index=True)
+    job = MapJob("sets", partial(_bands_item, plan, workers), tuple(chosen), "set")
+    return run_job(job, progress=progress)
+
+
+def _bands_item(plan: StudyPlan, workers: int, item) -> pd.DataFrame:
+    name, values = item
+    summary = run_study(replace(plan, model=plan.model.with_parameters(values)), workers=workers).summary()
+    keep = [c for c in BAND_READOUTS if c in summary]
+    long = summary.melt(id_vars=["arm", "day"], value_vars=keep, var_name="readout").assign(set=name)
+    return long.dropna(subset=["value"]).astype({"value": float, "day": float})
 
 
 def bands(table: pd.DataFrame) -> pd.DataFrame:

@@ -25,10 +25,9 @@ Two samplers, both uniform in log10 within the priors:
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
-from multiprocessing import get_context
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -36,7 +35,8 @@ from scipy.stats import qmc
 
 from ..analysis.findings import ALPHA, FINDINGS, check_findings
 from ..errors import ImmunometError, SpecError
-from ..simulate.single import software_versions
+from ..jobs import MapJob, make_executor, run_job
+from ..provenance import software_versions
 from ..studies import StudyPlan, load_builtin, plan_study, run_study
 from .population import CHAIN, PRIOR, PlausiblePopulation
 from .sensitivity import salib_problem
@@ -140,15 +140,17 @@ def prior_draws_table(model, names, n: int, seed: int) -> pd.DataFrame:
 
 
 def screen(check: PlausibilityCheck, candidates: pd.DataFrame, progress: bool = False) -> pd.DataFrame:
-    """One row per candidate: its values, each finding's verdict and ``plausible``."""
-    from tqdm.auto import tqdm
+    """One row per candidate: its values, each finding's verdict and ``plausible`` (a run-core job)."""
+    items = tuple(enumerate(candidates.to_dict("records")))
+    job = MapJob("prior", partial(_screen_one, check), items, "set")
+    return run_job(job, progress=progress)
 
-    rows = []
-    for values in tqdm(candidates.to_dict("records"), unit="set", desc="prior", disable=not progress):
-        ok, verdicts = check.plausible(values)
-        rows.append({"kind": PRIOR, "chain": -1, "step": len(rows), **values, **verdicts, "plausible": ok,
-                     "moved": False})
-    return pd.DataFrame(rows)
+
+def _screen_one(check: PlausibilityCheck, item) -> pd.DataFrame:
+    step, values = item
+    ok, verdicts = check.plausible(values)
+    return pd.DataFrame([{"kind": PRIOR, "chain": -1, "step": step, **values, **verdicts, "plausible": ok,
+                          "moved": False}])
 
 
 @dataclass(frozen=True)
@@ -162,9 +164,9 @@ class ChainSettings:
 
 def walk(check: PlausibilityCheck, names, settings: ChainSettings, seed: np.random.SeedSequence | int,
          chain: int = 0, start: dict[str, float] | None = None, progress: bool = False,
-         ticks=None) -> pd.DataFrame:
+         tick=None) -> pd.DataFrame:
     """One chain: a row per step with the proposal's verdicts, ``moved`` and the chain's state.
-    ``ticks``: a queue that gets a 1 per step (a parent process's progress bar)."""
+    ``tick``: called with 1 after each step (the run core's progress bar)."""
     from tqdm.auto import tqdm
 
     model = check.plan.model
@@ -184,8 +186,8 @@ def walk(check: PlausibilityCheck, names, settings: ChainSettings, seed: np.rand
             recent = []
         rows.append({"kind": CHAIN, "chain": chain, "step": i, **values, **verdicts, "plausible": ok, "moved": ok,
                      "step_size": step, **{f"state:{n}": v for n, v in to_values(model, names, x).items()}})
-        if ticks is not None:
-            ticks.put(1)
+        if tick is not None:
+            tick(1)
     return pd.DataFrame(rows)
 
 
@@ -220,43 +222,21 @@ def _reflect(x: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
     return lows + np.where(y > span, 2 * span - y, y)
 
 
-def _walk_job(args):
-    return walk(*args)
-
-
 def walk_chains(check: PlausibilityCheck, names, settings: ChainSettings, chains: int, seed: int,
                 workers: int = 1, progress: bool = False) -> pd.DataFrame:
-    """``chains`` independent chains (one seed stream each), over ``workers`` processes."""
+    """``chains`` independent chains (one seed stream each), over ``workers`` processes (a run-core
+    job; each chain reports its steps to one progress bar)."""
     streams = np.random.SeedSequence(seed).spawn(chains)
-    jobs = [(check, names, settings, streams[c], c, None, progress and workers == 1) for c in range(chains)]
-    if workers > 1 and chains > 1:
-        # spawn, not fork: a forked child of a process that already ran numba's threads can abort
-        context = get_context("spawn")
-        with context.Manager() as manager, ProcessPoolExecutor(min(workers, chains), mp_context=context) as pool:
-            ticks = manager.Queue() if progress else None
-            futures = [pool.submit(_walk_job, (*job[:6], False, ticks)) for job in jobs]
-            if progress:
-                _follow(futures, ticks, chains * settings.steps)
-            tables = [f.result() for f in futures]
-    else:
-        tables = [_walk_job(j) for j in jobs]
-    return pd.concat(tables, ignore_index=True)
+    job = MapJob(f"{chains} chains", partial(_walk_item, check, tuple(names), settings), tuple(enumerate(streams)),
+                 "step", (settings.steps,) * chains, reports_ticks=True)
+    kind = "processes" if workers > 1 and chains > 1 else "inline"
+    with make_executor(kind, min(workers, chains)) as executor:
+        return run_job(job, executor=executor, progress=progress)
 
 
-def _follow(futures, ticks, total: int) -> None:
-    """A progress bar over all chains' steps, fed by the workers' ticks, until every chain ends."""
-    from queue import Empty
-
-    from tqdm.auto import tqdm
-
-    with tqdm(total=total, unit="step", desc=f"{len(futures)} chains") as bar:
-        while not all(f.done() for f in futures):
-            try:
-                bar.update(ticks.get(timeout=0.5))
-            except Empty:
-                pass
-        while not ticks.empty():
-            bar.update(ticks.get())
+def _walk_item(check, names, settings, item, tick) -> pd.DataFrame:
+    chain, stream = item
+    return walk(check, names, settings, stream, chain, tick=tick)
 
 
 def calibrate(check: PlausibilityCheck, names=None, *, prior_draws: int = 0, chains: int = 2,

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import pyarrow as pa
+
 from ..errors import SpecError
-from ..readouts.survival import HumaneEndpoint, time_to_endpoint
-from ..simulate.cohort import simulate_cohort
-from ..simulate.colonization import visible_probability
+from ..jobs import Job, Task, Tables, executor_for, run_job
+from ..readouts.survival import HumaneEndpoint, endpoint_days
+from ..simulate.cohort import parameter_rows, resolve_engine, simulate_cohort
+from ..simulate.colonization import interp_rows
 from ..spec import Injection, Model, Protocol, Treatment
 
 READOUTS = {
@@ -61,35 +64,66 @@ def check_readouts(readouts) -> tuple[str, ...]:
 
 
 def evaluate(model: Model, scenario: Scenario, names: list[str], values: np.ndarray, readouts, *,
-             engine: str = "auto", chunk: int = 2000, progress: bool = False) -> np.ndarray:
+             engine: str = "auto", chunk: int = 2000, progress: bool = False, workers: int = 1) -> np.ndarray:
     """(n_samples x n_readouts): each row of ``values`` (parameter values, columns = ``names``)
-    simulated under the scenario; NaN where the solver failed."""
-    from tqdm.auto import tqdm
-
-    readouts = check_readouts(readouts)
-    protocol = scenario.protocol()
-    out = np.full((len(values), len(readouts)), np.nan)
-    with tqdm(total=len(values), unit="sim", desc="evaluate", disable=not progress) as bar:
-        for start in range(0, len(values), chunk):
-            rows = values[start:start + chunk]
-            models = [model.with_parameters(dict(zip(names, map(float, row)))) for row in rows]
-            results = simulate_cohort(models, protocol, list(range(start, start + len(rows))), engine=engine)
-            for i, (m, result) in enumerate(zip(models, results)):
-                if result.ok:
-                    out[start + i] = [_readout(r, m, result, scenario) for r in readouts]
-            bar.update(len(rows))
-    return out
+    simulated under the scenario; NaN where the solver failed. A run-core job (``ScenarioJob``)."""
+    job = ScenarioJob(model, scenario, tuple(names), np.asarray(values, dtype=float), check_readouts(readouts),
+                      resolve_engine(engine), chunk)
+    with executor_for(job.engine, workers) as executor:
+        return run_job(job, executor=executor, progress=progress)
 
 
-def _readout(name: str, model: Model, result, scenario: Scenario) -> float:
+@dataclass(frozen=True, eq=False)
+class ScenarioJob(Job):
+    """Parameter sets (rows of ``values`` for ``names``) simulated under one scenario, in chunks."""
+
+    model: Model
+    scenario: Scenario
+    names: tuple[str, ...]
+    values: np.ndarray
+    readouts: tuple[str, ...]
+    engine: str
+    chunk: int = 2000
+
+    kind = "scenario"
+    unit = "sim"
+
+    @property
+    def name(self) -> str:
+        return "evaluate"
+
+    def tasks(self) -> list[Task]:
+        n = len(self.values)
+        return [Task(k, min(start + self.chunk, n) - start, (start, min(start + self.chunk, n)))
+                for k, start in enumerate(range(0, n, self.chunk))]
+
+    def run_task(self, task: Task, tick=None) -> Tables:
+        start, stop = task.key
+        matrix = parameter_rows(self.model, self.names, self.values[start:stop])
+        cohort = simulate_cohort(self.model, self.scenario.protocol(), list(range(start, stop)), parameters=matrix,
+                                 engine=self.engine)
+        out = {"row": np.arange(start, stop)}
+        for name in self.readouts:
+            out[name] = np.where(cohort.ok, _readout(name, cohort, self.scenario), np.nan)
+        return {"outputs": pa.table(out)}
+
+    def schemas(self) -> dict[str, pa.Schema]:
+        return {"outputs": pa.schema([("row", pa.int64())] + [(r, pa.float64()) for r in self.readouts])}
+
+    def finish(self, tables: dict) -> np.ndarray:
+        out = np.full((len(self.values), len(self.readouts)), np.nan)
+        table = tables["outputs"]
+        out[table["row"].to_numpy()] = table[list(self.readouts)].to_numpy(dtype=float)
+        return out
+
+
+def _readout(name: str, cohort, scenario: Scenario) -> np.ndarray:
     if name == "survival":
-        return time_to_endpoint(result, HumaneEndpoint())[0]
+        return endpoint_days(cohort, HumaneEndpoint())[0]
     if name == "visible_nodules":
-        col = model.colonisation
-        p_alive, mean_alive = result.lineages.at(scenario.readout_day)
-        arrested = scenario.cells * model.parameters.value(col.arrest_parameter)
-        expected = arrested * p_alive * visible_probability(mean_alive, model.parameters.value(col.visible_parameter))
-        return float(np.log10(1.0 + expected))
-    series = result.series(name)
-    value = float(np.interp(scenario.readout_day, series.index.to_numpy(), series.to_numpy()))
-    return float(np.log10(max(value, 1e-12))) if name == "cd8_effector" else value
+        col = cohort.model.colonisation
+        arrested = scenario.cells * cohort.parameter(col.arrest_parameter)
+        return np.log10(1.0 + cohort.colonisation.expected_visible(scenario.readout_day, arrested))
+    value = cohort.values([name])[name]
+    at = interp_rows(cohort.times, value, scenario.readout_day)
+    return np.log10(np.maximum(at, 1e-12)) if name == "cd8_effector" else at

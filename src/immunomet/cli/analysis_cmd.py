@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.findings import check_findings, findings_table
+from ..analysis.findings import findings_table
 from ..analysis.power import power_analysis
+from ..jobs import default_workers
 from ..studies import load_builtin, load_study_file, plan_study, run_study
-from ..studies.runner import default_workers
 from ._args import positive_int
 
 
@@ -45,7 +45,8 @@ def register(sub) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from ..report.run_report import load_patient_cohort, load_run, patient_cohort
+    from ..workflows import check_study_findings, load_run, patient_cohort
+    from ..workflows.runs import load_patient_cohort
 
     if args.run_folder is not None:
         result, plan, folder = load_run(args.run_folder)
@@ -54,7 +55,7 @@ def validate(args: argparse.Namespace) -> int:
         plan = plan_study(load_builtin("toyoshima2019")).with_engine("auto")
         result = run_study(plan, workers=default_workers(), progress=not args.quiet)
         cohort, _ = patient_cohort(engine=plan.engine, workers=default_workers(), progress=not args.quiet)
-    findings = check_findings(result, plan, patients=None if cohort is None else cohort.patients)
+    findings = check_study_findings(result, plan, cohort)
     print(format_findings(findings))
     if args.csv is not None:
         findings_table(findings).to_csv(args.csv, index=False)
@@ -89,7 +90,7 @@ def _median(value: float) -> str:
 
 
 def power(args: argparse.Namespace) -> int:
-    from ..report.run_report import comparisons_for, load_run
+    from ..workflows import comparisons_for, load_run
 
     target = args.target
     if target is not None and Path(target).is_dir():
@@ -109,9 +110,10 @@ def power(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
-    from ..report.run_report import analyse_and_report
+    from ..report import write_run_report
+    from ..workflows import analyse_run
 
-    path, findings, _ = analyse_and_report(args.run_folder, power_pool=args.pool,
-                                           workers=args.workers or default_workers(), progress=not args.quiet)
-    print(f"report: {path}")
+    analysis = analyse_run(args.run_folder, power_pool=args.pool, workers=args.workers or default_workers(),
+                           progress=not args.quiet)
+    print(f"report: {write_run_report(analysis)}")
     return 0

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.dfs import dfs_by_il6
+from ..analysis.dfs import dfs_by_il6, published_cohorts
 from ..analysis.trials import arm_comparisons
+from ..jobs import default_workers
 from ..studies import load_builtin_trial, load_trial_file, plan_trial, run_trial
 from ..studies.builtin import builtin_trials
-from ..studies.runner import default_workers
 from ._args import fraction, nonnegative_int, output_folder, positive_int
 
 
@@ -77,7 +77,6 @@ def _overrides(spec, args, count_field: str):
 
 def patients(args: argparse.Namespace) -> int:
     from ..report.patient_figures import dfs_by_il6_figure, il6_covariate_figure
-    from ..report.patients_html import published_table
 
     spec = _overrides(load_builtin_trial("dfs_by_il6"), args, "patients_per_arm")
     plan = plan_trial(spec, engine=args.engine)
@@ -86,7 +85,7 @@ def patients(args: argparse.Namespace) -> int:
     result.save(out)
     dfs = dfs_by_il6(result.patients)
     hr = dfs["hr"]
-    published = published_table(result.patients, plan)
+    published = published_cohorts(result.patients, plan)
     dfs["dfs"].to_csv(out / "dfs_by_il6.csv", index=False)
     published.to_csv(out / "published_cohorts.csv", index=False)
     dfs_by_il6_figure(result.patients, hr).savefig(out / "dfs_by_il6.png", dpi=110)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -96,14 +95,13 @@ def calibrate(args: argparse.Namespace) -> int:
 
 def _catalogue(folder: Path, population, animals_per_set: int) -> None:
     """List the calibration in the runs catalog beside study runs (``immunomet runs``)."""
+    from ..provenance import utc_now
     from ..store import Catalog
 
     prov = population.provenance
-    record = {**prov, "study": f"calibrate {prov['study']}", "animals": len(population.evaluations) * animals_per_set}
-    catalog = Catalog(folder.parent)
-    catalog.register(folder.name, folder, record, status="finished")
-    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    catalog.finish(folder.name, "finished", finished, 0, float(prov.get("wall_seconds", float("nan"))))
+    record = {**prov, "name": f"calibrate {prov['study']}", "status": "complete", "finished": utc_now(),
+              "individuals": len(population.evaluations) * animals_per_set, "unit": "mouse", "failed": 0}
+    Catalog(folder.parent).record_output(folder, "calibrate", {"settings": prov.get("settings")}, record)
 
 
 def predict(args: argparse.Namespace) -> int:

@@ -17,7 +17,10 @@ def register(sub) -> None:
     p = sub.add_parser("simulate", help="simulate one virtual mouse", description=f"Simulate one mouse. Example: {EXAMPLE}")
     add_protocol_options(p)
     p.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed of this mouse (default 0)")
-    p.add_argument("--method", default="BDF", choices=["BDF", "LSODA", "Radau"], help="scipy solver (default BDF)")
+    p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto",
+                   help="batch (auto, the default): the compiled engine; scipy: the reference solver (see --method)")
+    p.add_argument("--method", default="BDF", choices=["BDF", "LSODA", "Radau"],
+                   help="scipy's method with --engine scipy (default BDF)")
     p.add_argument("--out", type=Path, default=None, help="folder for trajectories.parquet, nodules.parquet, "
                    "provenance.json and trajectories.png")
     p.set_defaults(handler=run)
@@ -25,7 +28,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model, protocol = model_and_protocol(args)
-    result = simulate(model, protocol, seed=args.seed, options=SolverOptions(method=args.method))
+    result = simulate(model, protocol, seed=args.seed, options=SolverOptions(method=args.method), engine=args.engine)
     print(result)
     if args.out is not None:
         result.save(args.out)

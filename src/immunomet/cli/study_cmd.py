@@ -6,10 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-from ..store import Catalog, execute_study, resume_study
-from ..studies import builtin_studies, load_builtin, load_study_file, plan_study
+from ..jobs import default_workers
+from ..store import Catalog, execute_study, resume
+from ..studies import StudyResult, builtin_studies, load_builtin, load_study_file, plan_study
 from ..studies.builtin import builtin_study_text
-from ..studies.runner import default_workers
 from ..studies.spec import StudySpec
 from ._args import nonnegative_int, positive_int
 
@@ -30,13 +30,14 @@ def register(sub) -> None:
     p.set_defaults(handler=run)
 
     p = sub.add_parser("resume", help="finish an interrupted run in its run folder",
-                       description="Run the chunks an interrupted run did not finish, with the run's own seed, "
-                                   "engine and chunk size: the final tables equal an uninterrupted run's.")
+                       description="Run the tasks an interrupted run (a study, or a trial or patient cohort) did "
+                                   "not finish, with the run's own seed, engine and chunk size: the final tables "
+                                   "equal an uninterrupted run's.")
     p.add_argument("run_folder", type=Path, metavar="RUN")
     p.add_argument("--workers", type=positive_int, default=None, help="processes (default: the machine's cores)")
     p.add_argument("--scheduler", type=scheduler_address, default="local", help=_SCHEDULER_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(handler=resume)
+    p.set_defaults(handler=resume_run)
 
     p = sub.add_parser("study", help="list, show or describe study specs")
     p.add_argument("action", choices=["list", "show", "schema"],
@@ -46,6 +47,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("runs", help="list the runs in the catalog")
     p.add_argument("--root", type=Path, default=Path("runs"), help="runs folder holding catalog.duckdb")
+    p.add_argument("--rebuild", action="store_true", help="re-index catalog.duckdb from the run folders")
     p.set_defaults(handler=runs)
 
 
@@ -63,65 +65,68 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--animals", type=positive_int, default=None, help="animals per arm (overrides the study)")
     p.add_argument("--seed", type=nonnegative_int, default=None, help="study seed (overrides the study)")
     p.add_argument("--workers", type=positive_int, default=None, help="processes (default: the machine's cores)")
-    p.add_argument("--chunk-size", type=positive_int, default=8, help="animals per task (results do not depend on it)")
+    p.add_argument("--chunk-size", type=positive_int, default=None,
+                   help="animals per task (default 1000 on the batched engine, 8 on scipy; results do not depend on it)")
     p.add_argument("--root", type=Path, default=Path("runs"), help="runs folder with the catalog (default ./runs)")
     p.add_argument("--out", type=Path, default=None, help="run folder (default ROOT/STUDY-TIMESTAMP)")
     p.add_argument("--scheduler", type=scheduler_address, default="local", help=_SCHEDULER_HELP)
     p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto",
-                   help="batch: the numba cohort engine (the 'fast' extra), threads over all cores; scipy: one "
-                        "animal at a time over --workers processes; auto (default): batch if numba is installed")
+                   help="batch (auto, the default): the compiled cohort engine, threads over all cores; scipy: the "
+                        "reference solver, one animal at a time over --workers processes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def reproduce(args: argparse.Namespace) -> int:
-    """Run the built-in study, then check the findings and write the report into the run folder."""
-    from ..report.run_report import analyse_and_report, run_patient_cohort
+    """Run the built-in study and patient cohort, check the findings and write the report."""
+    from ..report import write_run_report
+    from ..workflows import reproduce as run_reproduce
     from .analysis_cmd import format_findings
 
-    code, folder = _execute(load_builtin(args.study), args)
-    if folder is None:
-        return code
-    cohort, _ = run_patient_cohort(folder, engine=args.engine, workers=args.workers or default_workers(),
-                                   progress=not args.quiet)
-    print(f"\nvirtual patients: {len(cohort.patients)} after resection (built-in trial dfs_by_il6), in "
-          f"{folder.path / 'patients'}")
-    path, findings, _ = analyse_and_report(folder.path, workers=args.workers or default_workers(),
-                                           progress=not args.quiet)
-    print("\n" + format_findings(findings))
-    print(f"\nreport:     {path}")
-    return code  # the verdicts are printed; 'immunomet validate RUN' exits 1 on a FAIL
+    workers = args.workers or default_workers()
+    analysis = run_reproduce(load_builtin(args.study), engine=args.engine, animals=args.animals, seed=args.seed,
+                             workers=workers, chunk_size=args.chunk_size or 0, root=_root(args), out=args.out,
+                             scheduler=args.scheduler, progress=not args.quiet)
+    _print_run(analysis.result, analysis.folder, args, workers)
+    print(f"\nvirtual patients: {len(analysis.cohort.patients)} after resection (built-in trial dfs_by_il6), in "
+          f"{analysis.path / 'patients'}")
+    print("\n" + format_findings(analysis.findings))
+    print(f"\nreport:     {write_run_report(analysis)}")
+    return 0 if analysis.result.n_failed == 0 else 1  # 'immunomet validate RUN' exits 1 on a FAIL
 
 
 def run(args: argparse.Namespace) -> int:
-    return _execute(load_study_file(args.study_file), args)[0]
-
-
-def _execute(spec: StudySpec, args: argparse.Namespace):
-    """Run and store a study; returns (exit code, run folder)."""
-    plan = plan_study(spec).with_engine(args.engine)
+    plan = plan_study(load_study_file(args.study_file)).with_engine(args.engine)
     if args.animals is not None:
         plan = plan.with_animals(args.animals)
     if args.seed is not None:
         plan = plan.with_seed(args.seed)
     workers = args.workers or default_workers()
-    root = args.out.parent if args.out is not None else args.root
-    result, folder = execute_study(plan, root=root, out=args.out, workers=workers, chunk_size=args.chunk_size,
-                                   progress=not args.quiet, scheduler=args.scheduler)
-    print(result)
-    wall = result.provenance.get("wall_seconds")
-    how = f"Dask at {args.scheduler}" if args.scheduler != "local" else (
-        "the batched engine" if plan.engine == "batch" else f"{workers} workers")
-    print(f"\nrun folder: {folder.path}  ({plan.n_animals} mice in {wall:.1f} s on {how})")
-    print(f"catalog:    {Catalog(root).path}")
-    return (0 if result.n_failed == 0 else 1), folder
-
-
-def resume(args: argparse.Namespace) -> int:
-    workers = args.workers or default_workers()
-    result, folder = resume_study(args.run_folder, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
-    print(result)
-    print(f"\nrun folder: {folder.path}  ({result.provenance.get('status')}, {len(result.animals)} mice)")
+    result, folder = execute_study(plan, root=_root(args), out=args.out, workers=workers,
+                                   chunk_size=args.chunk_size or 0, progress=not args.quiet, scheduler=args.scheduler)
+    _print_run(result, folder, args, workers)
     return 0 if result.n_failed == 0 else 1
+
+
+def _root(args) -> Path:
+    return args.out.parent if args.out is not None else args.root
+
+
+def _print_run(result: StudyResult, folder, args, workers: int) -> None:
+    print(result)
+    prov = result.provenance
+    how = f"Dask at {args.scheduler}" if args.scheduler != "local" else (
+        "the batched engine" if prov.get("engine") == "batch" else f"{workers} workers")
+    print(f"\nrun folder: {folder.path}  ({prov.get('animals')} mice in {prov.get('wall_seconds'):.1f} s on {how})")
+    print(f"catalog:    {Catalog(_root(args)).path}")
+
+
+def resume_run(args: argparse.Namespace) -> int:
+    workers = args.workers or default_workers()
+    result, folder = resume(args.run_folder, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
+    print(result)
+    prov = result.provenance
+    print(f"\nrun folder: {folder.path}  ({prov.get('status')}, {prov.get('individuals')} {prov.get('unit')})")
+    return 0 if not prov.get("failed") else 1
 
 
 def study(args: argparse.Namespace) -> int:
@@ -135,7 +140,8 @@ def study(args: argparse.Namespace) -> int:
 
 
 def runs(args: argparse.Namespace) -> int:
-    table = Catalog(args.root).runs()
+    catalog = Catalog(args.root)
+    table = catalog.rebuild() if args.rebuild else catalog.runs()
     if table.empty:
         print(f"no runs in {args.root}")
         return 0

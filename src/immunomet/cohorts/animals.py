@@ -22,17 +22,19 @@ def arm_key(arm_name: str) -> int:
 class AnimalSeeds:
     """The streams of one animal."""
 
-    root: np.random.SeedSequence
+    seed: int
+    spawn_key: tuple[int, ...]
     parameters: np.random.SeedSequence
     colonisation: np.random.SeedSequence
     measurement: np.random.SeedSequence
 
     @property
-    def spawn_key(self) -> tuple[int, ...]:
-        return tuple(self.root.spawn_key)
+    def root(self) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.seed, spawn_key=self.spawn_key)
 
 
 def animal_seeds(seed: int, arm_name: str, index: int) -> AnimalSeeds:
-    root = np.random.SeedSequence(int(seed), spawn_key=(arm_key(arm_name), int(index)))
-    parameters, colonisation, measurement = root.spawn(3)
-    return AnimalSeeds(root, parameters, colonisation, measurement)
+    key = (arm_key(arm_name), int(index))
+    # the root's three spawned children, made directly (SeedSequence.spawn gives them these keys)
+    parameters, colonisation, measurement = (np.random.SeedSequence(int(seed), spawn_key=key + (k,)) for k in range(3))
+    return AnimalSeeds(int(seed), key, parameters, colonisation, measurement)

@@ -13,7 +13,9 @@ covariates are drawn from their own log-normal distributions:
   differs between patients by orders of magnitude.
 
 Patient ``i`` of a group draws from ``animal_seeds(seed, group, i)``: the same seed gives the
-same patients whatever the chunking.
+same patients whatever the chunking. The error of the IL-6 assay comes from a child of the
+patient's measurement stream, so it is independent of what else is measured on the patient
+(its relapse level comes from the measurement stream itself).
 """
 from __future__ import annotations
 
@@ -50,9 +52,11 @@ class Covariate:
     def quantile(self, model: Model, q: float) -> float:
         return float(self.centre(model) * 10 ** (self.sd_decades * stats.norm.ppf(q)))
 
-    def draw(self, model: Model, rng: np.random.Generator) -> float:
-        value = self.centre(model) * 10 ** (self.sd_decades * rng.standard_normal())
-        return float(np.clip(value, *model.parameters[self.parameter].prior))
+    def draw(self, model: Model, rngs) -> np.ndarray:
+        """One value per generator in ``rngs`` (one standard normal from each)."""
+        centre = self.centre(model)
+        values = np.array([centre * 10 ** (self.sd_decades * rng.standard_normal()) for rng in rngs])
+        return np.clip(values, *model.parameters[self.parameter].prior)
 
 
 TUMOUR_IL6 = Covariate("p_il6_tumour", 1.0, "tumour IL-6 secretion (pg/cell/day)")
@@ -79,24 +83,44 @@ class PatientPopulation:
         """Tumour IL-6 secretion above which a patient counts as IL-6 high."""
         return self.tumour_il6.quantile(model, 1.0 - self.high_fraction)
 
-    def patient(self, model: Model, seed: int, group: str, index: int) -> tuple[Model, dict]:
-        """Patient ``index`` of ``group``: its model and a record of its covariates and seeds."""
-        seeds = animal_seeds(seed, group, index)
-        rng = np.random.default_rng(seeds.parameters)
-        values = self.variability.sample(model.parameters, rng)
+    def draw(self, model: Model, indices, seed: int, group: str) -> "Patients":
+        """Patients ``indices`` of ``group``: each one's parameters (variability, then its two
+        covariates, from its own parameter stream), IL-6 stratum and seed streams."""
+        indices = np.asarray(list(indices), dtype=np.int64)
+        seeds = [animal_seeds(seed, group, int(i)) for i in indices]
+        rngs = [np.random.default_rng(s.parameters) for s in seeds]
+        compiled = model.compile()
+        matrix = np.tile(compiled.parameter_vector(model.parameters), (len(seeds), 1))
+        names, values = self.variability.draw(model.parameters, rngs)
+        matrix[:, [compiled.parameter_index[n] for n in names]] = values
         covariates = {}
         for cov in (self.tumour_il6, self.liver_seeding):
-            covariates[cov.parameter] = values[cov.parameter] = cov.draw(model, rng)
+            covariates[cov.parameter] = matrix[:, compiled.parameter_index[cov.parameter]] = cov.draw(model, rngs)
         il6 = covariates[self.tumour_il6.parameter]
-        measured = il6 * 10 ** (self.assay_sd_decades * np.random.default_rng(seeds.measurement).standard_normal())
-        record = {"patient": index, "tumour_il6": il6, "tumour_il6_measured": measured,
-                  "il6_stratum": "IL-6 high" if measured > self.il6_cutoff(model) else "IL-6 low",
-                  "liver_seeding": covariates[self.liver_seeding.parameter]}
-        return model.with_parameters(values), record
+        error = np.array([np.random.default_rng(_assay_stream(s.measurement)).standard_normal() for s in seeds])
+        measured = il6 * 10 ** (self.assay_sd_decades * error)
+        stratum = np.where(measured > self.il6_cutoff(model), "IL-6 high", "IL-6 low")
+        return Patients(indices, matrix, il6, measured, stratum, covariates[self.liver_seeding.parameter],
+                        tuple(s.colonisation for s in seeds), tuple(s.measurement for s in seeds))
 
-    def patients(self, model: Model, indices, seed: int, group: str):
-        """(models, records, colonisation seeds, measurement seeds) of patients ``indices`` of ``group``."""
-        out = [self.patient(model, seed, group, i) for i in indices]
-        seeds = [animal_seeds(seed, group, i) for i in indices]
-        return ([m for m, _ in out], [r for _, r in out], [s.colonisation for s in seeds],
-                [s.measurement for s in seeds])
+
+def _assay_stream(measurement: np.random.SeedSequence) -> np.random.SeedSequence:
+    """A child of the measurement stream, derived without changing it (for the IL-6 assay error)."""
+    return np.random.SeedSequence(measurement.entropy, spawn_key=(*measurement.spawn_key, 0))
+
+
+@dataclass(frozen=True, eq=False)
+class Patients:
+    """Drawn patients: index, parameter matrix (model order), covariates, stratum and seed streams."""
+
+    index: np.ndarray
+    parameters: np.ndarray
+    tumour_il6: np.ndarray
+    tumour_il6_measured: np.ndarray
+    il6_stratum: np.ndarray
+    liver_seeding: np.ndarray
+    colonisation_seeds: tuple
+    measurement_seeds: tuple
+
+    def __len__(self) -> int:
+        return len(self.index)

@@ -49,14 +49,19 @@ class Variability:
 
     def sample(self, params: ParameterSet, rng: np.random.Generator) -> dict[str, float]:
         """One animal's values of the varied parameters (a dict for ``ParameterSet.replace``)."""
+        names, values = self.draw(params, [rng])
+        return dict(zip(names, map(float, values[0])))
+
+    def draw(self, params: ParameterSet, rngs) -> tuple[tuple[str, ...], np.ndarray]:
+        """(names, values): the varied parameters' values of one animal per generator in ``rngs``
+        (animals x names); each animal's normal deviates come from its own generator."""
         sigmas = self.sigmas(params)
-        if not sigmas or self.spread == 0.0:
-            return {}
-        names = list(sigmas)
-        z = rng.standard_normal(len(names))
-        out = {}
-        for name, zi in zip(names, z):
-            p = params[name]
-            value = p.value * float(np.exp(sigmas[name] * zi)) if p.value > 0 else p.value
-            out[name] = float(np.clip(value, *p.prior))
-        return out
+        names = tuple(sigmas)
+        if not names or self.spread == 0.0:
+            return (), np.zeros((len(rngs), 0))
+        z = np.array([rng.standard_normal(len(names)) for rng in rngs]).reshape(len(rngs), len(names))
+        base = np.array([params[n].value for n in names])
+        sigma = np.array([sigmas[n] for n in names])
+        low, high = np.array([params[n].prior for n in names]).T
+        values = np.where(base > 0, base * np.exp(sigma * z), base)
+        return names, np.clip(values, low, high)

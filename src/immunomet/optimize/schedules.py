@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+import pyarrow as pa
+
 from ..cohorts.patients import PatientPopulation
+from ..jobs import Job, Task, Tables, executor_for, run_job
 from ..models import load_model
 from ..readouts.relapse import expected_disease_free
-from ..readouts.survival import HumaneEndpoint, time_to_endpoint
-from ..simulate.cohort import simulate_cohort
-from ..simulate.colonization import visible_probability
+from ..readouts.survival import HumaneEndpoint, endpoint_days
+from ..simulate.cohort import parameter_rows, resolve_engine, simulate_cohort
 from ..spec import Injection, Protocol
 from ..studies.trial import PATIENT_SOLVER
 from .problem import GOALS, AgentBounds, Regimen, cohort_objective, decode
@@ -56,46 +58,79 @@ class Cohort:
     def __init__(self, problem: ScheduleProblem, n: int, seed: int):
         self.problem = problem
         if problem.target == "patients":
-            model = load_model("patient")
-            pop = PatientPopulation()
-            self.models, _, self.seeds, _ = pop.patients(model, range(n), seed, "optimise")
+            self.model = load_model("patient")
+            patients = PatientPopulation().draw(self.model, range(n), seed, "optimise")
+            self.parameters, self.seeds = patients.parameters, patients.colonisation_seeds
             self.injection, self.follow_up = Injection(cells=1e5), 5 * 365.25
             self.options = PATIENT_SOLVER
         else:
             from ..cohorts import Variability, animal_seeds
 
-            model, variability = load_model("mouse"), Variability(spread=0.1)
+            self.model, variability = load_model("mouse"), Variability(spread=0.1)
             seeds = [animal_seeds(seed, "optimise", i) for i in range(n)]
-            self.models = [model.with_parameters(variability.sample(model.parameters, np.random.default_rng(s.parameters)))
-                           for s in seeds]
-            self.seeds = [s.colonisation for s in seeds]
+            names, values = variability.draw(self.model.parameters, [np.random.default_rng(s.parameters) for s in seeds])
+            self.parameters = parameter_rows(self.model, names, values, check=False)
+            self.seeds = tuple(s.colonisation for s in seeds)
             self.injection, self.follow_up = Injection(cells=MOUSE_CELLS), MOUSE_FOLLOW_UP
             self.options = None
 
     def outcomes(self, regimens: list[Regimen], chunk: int = 1200) -> np.ndarray:
-        """(regimens x individuals) outcomes; NaN where a solver failed."""
-        n = len(self.models)
-        jobs = [(r, i) for r in range(len(regimens)) for i in range(n)]
-        out = np.full((len(regimens), n), np.nan)
-        for start in range(0, len(jobs), chunk):
-            part = jobs[start:start + chunk]
-            protocols = [Protocol("wt", regimens[r].treatments(self.follow_up), self.injection, self.follow_up)
-                         for r, _ in part]
-            results = simulate_cohort([self.models[i] for _, i in part], protocols, [self.seeds[i] for _, i in part],
-                                      options=self.options, engine=self.problem.engine)
-            for (r, i), result in zip(part, results):
-                out[r, i] = self._outcome(result) if result.ok else np.nan
-        return out
+        """(regimens x individuals) outcomes; NaN where a solver failed (a run-core job)."""
+        protocols = tuple(Protocol("wt", r.treatments(self.follow_up), self.injection, self.follow_up)
+                          for r in regimens)
+        job = OutcomeJob(self, protocols, chunk)
+        with executor_for(resolve_engine(self.problem.engine)) as executor:
+            return run_job(job, executor=executor)
 
-    def _outcome(self, result) -> float:
-        goal = self.problem.goal
-        if goal in ("dfs", "dfs_years"):
-            p_free, days_free = expected_disease_free(result)
-            return p_free if goal == "dfs" else days_free / 365.25
-        if goal == "survival":
-            return time_to_endpoint(result, HumaneEndpoint())[0]
-        p_alive, mean_alive = result.lineages.at(MOUSE_READOUT_DAY)
-        return result.nodules.arrested * p_alive * visible_probability(mean_alive, result.nodules.visible_threshold)
+
+@dataclass(frozen=True, eq=False)
+class OutcomeJob(Job):
+    """Every (regimen, individual) pair of a cohort, in chunks simulated together."""
+
+    cohort: Cohort
+    protocols: tuple[Protocol, ...]
+    chunk: int = 1200
+
+    unit = "simulation"
+
+    @property
+    def name(self) -> str:
+        return "regimens"
+
+    def pairs(self) -> int:
+        return len(self.protocols) * len(self.cohort.parameters)
+
+    def tasks(self) -> list[Task]:
+        n = self.pairs()
+        return [Task(k, min(start + self.chunk, n) - start, (start, min(start + self.chunk, n)))
+                for k, start in enumerate(range(0, n, self.chunk))]
+
+    def run_task(self, task: Task, tick=None) -> Tables:
+        c, (start, stop) = self.cohort, task.key
+        pair = np.arange(start, stop)
+        regimen, individual = np.divmod(pair, len(c.parameters))
+        cohort = simulate_cohort(c.model, [self.protocols[r] for r in regimen], [c.seeds[i] for i in individual],
+                                 parameters=c.parameters[individual], options=c.options, engine=c.problem.engine)
+        return {"outcomes": pa.table({"pair": pair, "outcome": np.where(cohort.ok, _outcomes(c.problem.goal, cohort),
+                                                                          np.nan)})}
+
+    def schemas(self) -> dict[str, pa.Schema]:
+        return {"outcomes": pa.schema([("pair", pa.int64()), ("outcome", pa.float64())])}
+
+    def finish(self, tables: dict) -> np.ndarray:
+        out = np.full(self.pairs(), np.nan)
+        out[tables["outcomes"]["pair"].to_numpy()] = tables["outcomes"]["outcome"].to_numpy(dtype=float)
+        return out.reshape(len(self.protocols), len(self.cohort.parameters))
+
+
+def _outcomes(goal: str, cohort) -> np.ndarray:
+    """Each individual's expected outcome under its regimen (no random draw)."""
+    if goal in ("dfs", "dfs_years"):
+        p_free, days_free = expected_disease_free(cohort)
+        return p_free if goal == "dfs" else days_free / 365.25
+    if goal == "survival":
+        return endpoint_days(cohort, HumaneEndpoint())[0]
+    return cohort.colonisation.expected_visible(MOUSE_READOUT_DAY)
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""Readouts as the lab measures them, on the readout day of one virtual animal.
+"""Readouts as the lab measures them on a readout day, for every animal of a cohort at once.
 
-Liver colonisation (intrasplenic route): visible nodules are counted from this animal's random
+Liver colonisation (intrasplenic route): visible nodules are counted from each animal's random
 nodule draw at that day (binomial number of surviving lineages, geometric sizes); liver weight and
 tumour area use the drawn nodules' total size, so they agree with the count. A local tumour
 (s.c./i.d.) is measured by its volume. Flow cytometry of the foci, PD-L1 / MHC-I on cancer cells
@@ -9,6 +9,10 @@ tumour area use the drawn nodules' total size, so they agree with the count. A l
 Measurement noise is explicit (``MeasurementNoise``): flow percentages are binomial counts of
 ``flow_events`` acquired CD45+ events through the gates; continuous assays (weights, volumes, MFI,
 ELISA) get log-normal noise with coefficient of variation ``assay_cv``. Zero turns either off.
+
+The model's rules are evaluated for all animals at once; only the random draws go animal by
+animal, each from that animal's own generator, in a fixed order (nodules, liver weight, tumour
+area, flow gates, MFI and ELISA), so an animal's values never depend on its cohort.
 """
 from __future__ import annotations
 
@@ -17,9 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecError
-from ..simulate import SimulationResult
-from ..simulate.colonization import sample_nodules, visible_probability
-from ..spec import Model
+from ..simulate import CohortResult, SimulationResult
+from ..simulate.colonization import visible_probability
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,13 @@ READOUTS = (
     Readout("mhc1_mfi", "x in vitro", "MHC-I on cancer cells (relative MFI)", "mfi"),
     Readout("serum_il6", "pg/mL", "serum IL-6 (ELISA)", "serum"),
 )
+UNITS = {r.name: r.unit for r in READOUTS}
 
-# flow gates: readout -> (parent gate, model rule giving the fraction of the parent)
+# flow gates: readouts whose parent gate is CD8+ or CD11c+ (each a model rule giving the fraction)
 _CD8_GATE = ("perforin_of_cd8", "gzmb_of_cd8", "em_of_cd8")
 _DC_GATE = ("mhc2hi_of_dc", "il12_of_dc", "ifn_of_dc")
+_FLOW = ("cd8_of_cd45",) + _CD8_GATE + _DC_GATE
+_SPECIES_READOUTS = (("pdl1_mfi", "pdl1"), ("mhc1_mfi", "mhc1"), ("serum_il6", "il6"))  # readout, species
 
 
 @dataclass(frozen=True)
@@ -66,100 +72,160 @@ class MeasurementNoise:
         if not 0.0 <= self.assay_cv <= 2.0:
             raise SpecError(f"measurement_noise.assay_cv: must be between 0 and 2, got {self.assay_cv}")
 
-    def continuous(self, value: float, rng: np.random.Generator) -> float:
-        if self.assay_cv == 0.0 or not np.isfinite(value):
-            return value
-        sigma = np.sqrt(np.log1p(self.assay_cv**2))
-        return float(value * np.exp(sigma * rng.standard_normal() - 0.5 * sigma**2))
+    @property
+    def sigma(self) -> float:
+        return float(np.sqrt(np.log1p(self.assay_cv**2)))
+
+    def deviate(self, value: float, rng: np.random.Generator) -> float:
+        """A standard normal deviate for a continuous assay of ``value`` (NaN: no draw, no noise)."""
+        return rng.standard_normal() if self.assay_cv != 0.0 and np.isfinite(value) else np.nan
+
+    def apply(self, values: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Log-normal noise with mean 1 from deviates ``z`` (NaN deviates leave a value exact)."""
+        s = self.sigma
+        return np.where(np.isnan(z), values, values * np.exp(s * z - 0.5 * s**2))
 
 
-def measure(model: Model, result: SimulationResult, day: float, noise: MeasurementNoise,
-            rng: np.random.Generator, local: bool = False) -> dict[str, float]:
-    """All readouts of one animal at ``day`` (NaN where the solver failed before ``day``)."""
-    names = [r.name for r in READOUTS if r.kind != ("colonisation" if local else "local")]
-    if not _reached(result, day):
-        return dict.fromkeys(names, float("nan"))
-    compiled, p, y, rules = _evaluate_at(model, result, day)
-    out: dict[str, float] = {}
+def readout_names(local: bool) -> list[str]:
+    return [r.name for r in READOUTS if r.kind != ("colonisation" if local else "local")]
+
+
+def measure_cohort(cohort: CohortResult, day: float, noise: MeasurementNoise, rngs, *,
+                   local: bool = False) -> dict[str, np.ndarray]:
+    """Every readout of every animal at ``day`` (NaN where its solve failed before ``day``);
+    ``rngs[i]`` is animal i's measurement generator."""
+    names = readout_names(local)
+    out = {n: np.full(len(cohort), np.nan) for n in names}
+    reached = np.flatnonzero(_reached(cohort, day))
+    if not len(reached):
+        return out
+    sub = cohort if len(reached) == len(cohort) else cohort.subset(reached)
+    rngs = [rngs[i] for i in reached]
+    y, rules = _state_and_rules(sub, day)
+    values: dict[str, np.ndarray] = {}
+    z: dict[str, np.ndarray] = {}
     if local:
-        out["tumour_volume"] = noise.continuous(float(rules["tumour_volume"]), rng)
+        values["tumour_volume"] = rules["tumour_volume"]
     else:
-        out.update(_colonisation(compiled, result, day, y, p, noise, rng))
-    out.update(_flow(rules, noise, rng))
+        _draw_nodules(sub, day, y, rngs, values)
+    continuous = [k for k in ("tumour_volume", "liver_weight", "tumour_area") if k in values]
+    continuous += [name for name, _ in _SPECIES_READOUTS]
     for name, species in _SPECIES_READOUTS:
-        out[name] = noise.continuous(float(y[compiled.species_index[species]]), rng)
-    return {n: out[n] for n in names}
-
-
-def expected_readouts(model: Model, result: SimulationResult, day: float, names=None) -> dict[str, float]:
-    """The readouts' expected values at ``day`` for this animal, without measurement noise:
-    visible nodules are the expected count (arrested cells x survival x P(visible), Kendall);
-    liver weight and tumour area use the mean-field burden; flow gates are exact percentages."""
-    names = list(names or [r.name for r in READOUTS])
-    if not _reached(result, day):
-        return dict.fromkeys(names, float("nan"))
-    compiled, _, y, rules = _evaluate_at(model, result, day)
-    out = _flow(rules, MeasurementNoise(0, 0.0), None)
-    for name, species in _SPECIES_READOUTS:
-        out[name] = float(y[compiled.species_index[species]])
-    if "tumour_volume" in rules:
-        out["tumour_volume"] = float(rules["tumour_volume"])
-    out["liver_weight"] = float(rules["liver_weight"])
-    out["tumour_area"] = 100.0 * float(rules["tumour_area_fraction"])
-    if result.nodules is not None and result.lineages is not None:
-        p_alive, mean_alive = result.lineages.at(day)
-        nod = result.nodules
-        out["visible_nodules"] = float(nod.arrested * p_alive * visible_probability(mean_alive, nod.visible_threshold))
-    return {n: out.get(n, float("nan")) for n in names}
-
-
-_SPECIES_READOUTS = (("pdl1_mfi", "pdl1"), ("mhc1_mfi", "mhc1"), ("serum_il6", "il6"))  # readout, species
-
-
-def _reached(result: SimulationResult, day: float) -> bool:
-    return result.ok and day <= result.days[-1] + 1e-9
-
-
-def _evaluate_at(model: Model, result: SimulationResult, day: float):
-    """The compiled model, the animal's parameter vector, its state at ``day`` and the rules there."""
-    compiled = model.compile()
-    p = np.array([result.provenance["parameters"][n] for n in compiled.parameter_names])
-    y = _state_at(result, compiled.species_names, day)
-    return compiled, p, y, compiled.rule_values(day, y, p)
-
-
-def _state_at(result: SimulationResult, species_names, day: float) -> np.ndarray:
-    days = result.days
-    table = result.species[list(species_names)].to_numpy()
-    return np.array([np.interp(day, days, table[:, j]) for j in range(table.shape[1])])
-
-
-def _colonisation(compiled, result, day, y, p, noise, rng) -> dict[str, float]:
-    nod = result.nodules
-    sample = sample_nodules(result.lineages, day, nod.arrested, nod.visible_threshold, rng)
-    y_drawn = y.copy()
-    y_drawn[compiled.species_index["cancer_cells"]] = sample.burden
-    drawn = compiled.rule_values(day, y_drawn, p)
-    return {
-        "visible_nodules": float(sample.visible),
-        "liver_weight": noise.continuous(float(drawn["liver_weight"]), rng),
-        "tumour_area": 100.0 * noise.continuous(float(drawn["tumour_area_fraction"]), rng),
-    }
-
-
-def _flow(rules, noise: MeasurementNoise, rng) -> dict[str, float]:
-    """Gate percentages; with noise, binomial event counts through CD45+ -> CD8+ / CD11c+."""
-    fractions = {name: float(rules[name]) for name in ("cd8_of_cd45",) + _CD8_GATE + _DC_GATE}
-    if noise.flow_events == 0:
-        return {k: 100.0 * v for k, v in fractions.items()}
-    n_cd8 = int(rng.binomial(noise.flow_events, _unit(fractions["cd8_of_cd45"])))
-    n_dc = int(rng.binomial(noise.flow_events, _unit(float(rules["dc_of_cd45"]))))
-    out = {"cd8_of_cd45": 100.0 * n_cd8 / noise.flow_events}
-    for names, parent in ((_CD8_GATE, n_cd8), (_DC_GATE, n_dc)):
-        for name in names:
-            out[name] = 100.0 * rng.binomial(parent, _unit(fractions[name])) / parent if parent else float("nan")
+        values[name] = y[:, sub.compiled.species_index[species]]
+    fractions = {name: rules[name] for name in _FLOW} | {"dc_of_cd45": rules["dc_of_cd45"]}
+    z = {name: np.full(len(sub), np.nan) for name in continuous}
+    flow = {name: np.full(len(sub), np.nan) for name in _FLOW}
+    for a, rng in enumerate(rngs):  # the draws in the fixed order, from each animal's generator
+        for name in continuous[:-3]:
+            z[name][a] = noise.deviate(values[name][a], rng)
+        _draw_flow(fractions, a, noise, rng, flow)
+        for name in continuous[-3:]:
+            z[name][a] = noise.deviate(values[name][a], rng)
+    for name in continuous:
+        measured = noise.apply(values[name], z[name])
+        out[name][reached] = 100.0 * measured if name == "tumour_area" else measured
+    for name in _FLOW:
+        out[name][reached] = flow[name]
+    if "visible_nodules" in values:
+        out["visible_nodules"][reached] = values["visible_nodules"]
     return out
 
 
+def expected_cohort(cohort: CohortResult, day: float, names=None) -> dict[str, np.ndarray]:
+    """The readouts' expected values at ``day`` for every animal, without measurement noise:
+    visible nodules are the expected count (expected arrested cells x survival x P(visible),
+    Kendall; no binomial draw); liver weight and tumour area use the mean-field burden; flow gates
+    are exact percentages."""
+    names = list(names or [r.name for r in READOUTS])
+    y, rules = _state_and_rules(cohort, day)
+    out = {name: 100.0 * rules[name] for name in _FLOW}
+    for name, species in _SPECIES_READOUTS:
+        out[name] = y[:, cohort.compiled.species_index[species]]
+    if "tumour_volume" in rules:
+        out["tumour_volume"] = rules["tumour_volume"]
+    out["liver_weight"] = rules["liver_weight"]
+    out["tumour_area"] = 100.0 * rules["tumour_area_fraction"]
+    if cohort.colonisation is not None:
+        share = cohort.parameter(cohort.model.colonisation.arrest_parameter)
+        cells = np.array([p.injection.cells for p in cohort.protocols])
+        out["visible_nodules"] = cohort.colonisation.expected_visible(day, cells * share)
+    reached = _reached(cohort, day)
+    nan = np.full(len(cohort), np.nan)
+    return {n: np.where(reached, np.broadcast_to(out.get(n, nan), reached.shape), np.nan) for n in names}
+
+
+def measure(result: SimulationResult, day: float, noise: MeasurementNoise, rng: np.random.Generator, *,
+            local: bool = False) -> dict[str, float]:
+    """All readouts of one animal (a SimulationResult view of a cohort) at ``day``."""
+    cohort, i = _source(result)
+    values = measure_cohort(cohort.subset([i]), day, noise, [rng], local=local)
+    return {k: float(v[0]) for k, v in values.items()}
+
+
+def expected_readouts(result: SimulationResult, day: float, names=None) -> dict[str, float]:
+    """``expected_cohort`` for one animal (a SimulationResult view of a cohort)."""
+    cohort, i = _source(result)
+    return {k: float(v[0]) for k, v in expected_cohort(cohort.subset([i]), day, names).items()}
+
+
+def _source(result: SimulationResult):
+    if result.source is None:
+        raise SpecError("this SimulationResult is not a view of a simulated cohort; use simulate() to make one")
+    return result.source
+
+
+def _reached(cohort: CohortResult, day: float) -> np.ndarray:
+    return cohort.ok & (day <= cohort.times[-1] + 1e-9)
+
+
+_RULES = _FLOW + ("dc_of_cd45", "tumour_volume", "liver_weight", "tumour_area_fraction")
+
+
+def _state_and_rules(cohort: CohortResult, day: float):
+    y = cohort.state_at(day)
+    names = [n for n in _RULES if n in cohort.compiled.rule_names]
+    return y, cohort.rules_at(day, y, names)
+
+
+def _draw_nodules(cohort: CohortResult, day: float, y: np.ndarray, rngs, values: dict) -> None:
+    """Each animal's surviving lineages (binomial) and their sizes (geometric) at ``day``; liver
+    weight and tumour area follow the drawn burden."""
+    col = cohort.colonisation
+    p_alive, mean_alive = col.at(day)
+    visible = np.zeros(len(cohort))
+    burden = np.zeros(len(cohort))
+    for a, rng in enumerate(rngs):
+        alive = int(rng.binomial(int(col.arrested[a]), min(max(p_alive[a], 0.0), 1.0)))
+        if alive:
+            sizes = rng.geometric(1.0 / max(mean_alive[a], 1.0), size=alive).astype(float)
+            visible[a] = np.count_nonzero(sizes >= col.visible_threshold[a])
+            burden[a] = sizes.sum()
+    drawn = y.copy()
+    drawn[:, cohort.compiled.species_index[cohort.model.colonisation.species]] = burden
+    rules = cohort.rules_at(day, drawn, ("liver_weight", "tumour_area_fraction"))
+    values["visible_nodules"] = visible
+    values["liver_weight"] = rules["liver_weight"]
+    values["tumour_area"] = rules["tumour_area_fraction"]
+
+
+def _draw_flow(fractions: dict, a: int, noise: MeasurementNoise, rng, out: dict) -> None:
+    """Gate percentages of animal ``a``; with noise, binomial event counts through CD45+ -> CD8+ / CD11c+."""
+    if noise.flow_events == 0:
+        for name in _FLOW:
+            out[name][a] = 100.0 * fractions[name][a]
+        return
+    n = noise.flow_events
+    n_cd8 = int(rng.binomial(n, _unit(fractions["cd8_of_cd45"][a])))
+    n_dc = int(rng.binomial(n, _unit(fractions["dc_of_cd45"][a])))
+    out["cd8_of_cd45"][a] = 100.0 * n_cd8 / n
+    for names, parent in ((_CD8_GATE, n_cd8), (_DC_GATE, n_dc)):
+        for name in names:
+            out[name][a] = 100.0 * rng.binomial(parent, _unit(fractions[name][a])) / parent if parent else np.nan
+
+
 def _unit(fraction: float) -> float:
-    return min(max(fraction, 0.0), 1.0)
+    return min(max(float(fraction), 0.0), 1.0)
+
+
+__all__ = ["READOUTS", "UNITS", "MeasurementNoise", "Readout", "expected_cohort", "expected_readouts", "measure",
+           "measure_cohort", "readout_names", "visible_probability"]

@@ -3,7 +3,7 @@
 A virtual mouse is euthanised when an observable (tumour burden for liver metastasis, tumour
 volume for a local tumour) first exceeds the end point; the day is interpolated linearly between
 output times. Mice that never reach it are censored at the end of follow-up; a mouse whose
-solver failed is censored at the failure (its status says so).
+solver failed is censored at its last solved output (its status says so).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecError
-from ..simulate import SimulationResult
+from ..simulate import CohortResult, SimulationResult
 
 
 @dataclass(frozen=True)
@@ -27,16 +27,39 @@ class HumaneEndpoint:
             raise SpecError(f"humane_endpoint.above: must be > 0, got {self.above}")
 
 
+def endpoint_days(cohort: CohortResult, endpoint: HumaneEndpoint, start: float | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(day, event) per animal: the first crossing of the end point, or (last day solved, False).
+    Only outputs from ``start`` on count (default: the cohort's first output)."""
+    times = cohort.times
+    keep = np.flatnonzero(times >= (times[0] if start is None else start))
+    values = cohort.values([endpoint.observable], keep)[endpoint.observable]
+    return crossing_days(times[keep], values, endpoint.above)
+
+
+def crossing_days(days: np.ndarray, values: np.ndarray, above: float) -> tuple[np.ndarray, np.ndarray]:
+    """(day, event) per row of ``values`` (rows x days): the first day a row reaches ``above``,
+    interpolated linearly from the output before; rows that never do are censored at their last
+    finite value."""
+    over = values >= above
+    event = over.any(axis=1)
+    i = np.argmax(over, axis=1)
+    finite = np.isfinite(values)
+    last = np.where(finite.any(axis=1), len(days) - 1 - np.argmax(finite[:, ::-1], axis=1), 0)
+    day = days[last].astype(float)
+    rows = np.flatnonzero(event)
+    first = rows[i[rows] == 0]
+    day[first] = days[0]
+    later = rows[i[rows] > 0]
+    k = i[later]
+    v0, v1 = values[later, k - 1], values[later, k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(v1 > v0, (above - v0) / (v1 - v0), 1.0)
+    day[later] = days[k - 1] + frac * (days[k] - days[k - 1])
+    return day, event
+
+
 def time_to_endpoint(result: SimulationResult, endpoint: HumaneEndpoint) -> tuple[float, bool]:
-    """(day, event): the first crossing of the end point, or (last day followed, False)."""
-    days = result.days
-    values = result.series(endpoint.observable).to_numpy()
-    over = np.flatnonzero(values >= endpoint.above)
-    if over.size == 0:
-        return float(days[-1]), False
-    i = int(over[0])
-    if i == 0:
-        return float(days[0]), True
-    v0, v1 = values[i - 1], values[i]
-    frac = (endpoint.above - v0) / (v1 - v0) if v1 > v0 else 1.0
-    return float(days[i - 1] + frac * (days[i] - days[i - 1])), True
+    """(day, event) of one animal: the first crossing of the end point, or (last day followed, False)."""
+    day, event = crossing_days(result.days, result.series(endpoint.observable).to_numpy()[None, :], endpoint.above)
+    return float(day[0]), bool(event[0])

@@ -1,5 +1,5 @@
-"""Figures and the self-contained HTML report of a run."""
+"""Figures and self-contained HTML reports of result objects (rendering only)."""
 from .html import build_report
-from .run_report import analyse_and_report, load_run
+from .run_report import write_run_report
 
-__all__ = ["analyse_and_report", "build_report", "load_run"]
+__all__ = ["build_report", "write_run_report"]

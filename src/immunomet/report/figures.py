@@ -73,16 +73,15 @@ def timecourse_figure(result, arms: list[str]):
     """Median and 10-90% band over the cohort of each arm, for key model variables."""
     plt = _plt()
     tc = result.timecourses
-    panels = [p for p in TIMECOURSE_PANELS if p[0] in set(tc["variable"])]
+    panels = [p for p in TIMECOURSE_PANELS if p[0] in tc.columns]
     fig, axes = plt.subplots(2, 3, figsize=(15, 8), constrained_layout=True, squeeze=False)
     genotypes = arm_genotypes(result)
     for ax, (var, title, log) in zip(axes.flat, panels):
-        sub = tc[tc["variable"] == var]
         for k, arm in enumerate(arms):
-            a = sub[sub["arm"] == arm]
+            a = tc[tc["arm"] == arm]
             if a.empty:
                 continue
-            q = a.groupby("day")["value"].quantile([0.1, 0.5, 0.9]).unstack()
+            q = a.groupby("day")[var].quantile([0.1, 0.5, 0.9]).unstack()
             colour = genotype_colour(genotypes.get(arm, "wt"))
             ax.fill_between(q.index, q[0.1], q[0.9], color=colour, alpha=0.12, lw=0)
             ax.plot(q.index, q[0.5], _STYLES[k % 4], color=colour, lw=1.8, label=arm)

@@ -7,19 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.dfs import beside_published, dfs_by_il6
+from ..analysis.dfs import dfs_by_il6
 from . import patient_figures
 from .html import _CSS, _png, _section, _table
 
 TRIAL_SECTIONS = ("summary", "design", "dfs", "comparisons", "power", "provenance")
-
-
-def published_table(patients: pd.DataFrame, plan) -> pd.DataFrame:
-    """The model beside each published cohort (``analysis.dfs.beside_published``)."""
-    def cutoff_at(fraction: float) -> float:
-        return plan.population.tumour_il6.quantile(plan.model, 1.0 - fraction)
-
-    return beside_published(patients, cutoff_at, seed=plan.seed)
 
 
 def patients_section(patients: pd.DataFrame, plan, published: pd.DataFrame) -> str:

@@ -1,9 +1,9 @@
-"""``simulate_cohort``: many animals under one protocol, on the batched engine or the scipy loop.
+"""``simulate_cohort``: many animals of one model structure, as arrays, on the batched engine or scipy.
 
-Each animal is a model variant (the same structure, its own parameter values) with its own seed.
-``engine="batch"`` integrates all of them at once with the numba engine; ``"scipy"`` loops over
-``simulate``; ``"auto"`` takes the batched engine when numba is installed. Either way the result
-is one ``SimulationResult`` per animal, with the same colonisation draw and provenance code.
+Each animal is a row of a parameter matrix (its own values for the model's parameters) with its
+own colonisation seed stream. ``engine="batch"`` integrates all rows at once with the compiled
+numba engine; ``"scipy"`` integrates them one by one with ``solve_ivp`` (the reference);
+``"auto"`` is the batched engine. Either way the result is one ``CohortResult``.
 """
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import SpecError
+from ..random import animal_rng
 from ..spec import Model, Protocol
 from .batch import STATUS, BatchEngine, numba_available
-from .ode import SolverOptions, _grid
-from .result import SimulationResult
-from .single import assemble_result, simulate
+from .cohort_result import Colonisation, CohortResult, draw_arrested
+from .colonization import kendall_logs
+from .doses import dose_table
+from .ode import SolverOptions, _grid, integrate
+from .status import SolveStatus
 
 ENGINES = ("auto", "batch", "scipy")
 _ENGINES: dict[tuple, BatchEngine] = {}
+_BATCH_STATUS = {code: SolveStatus(text.removeprefix("failed: ")) for code, text in STATUS.items()}
 
 
 def resolve_engine(engine: str) -> str:
@@ -40,37 +44,134 @@ def batch_engine(model: Model) -> BatchEngine:
     return _ENGINES[key]
 
 
-def simulate_cohort(models: Sequence[Model], protocol: Protocol | Sequence[Protocol], seeds: Sequence, *,
-                    options: SolverOptions | None = None, engine: str = "auto") -> list[SimulationResult]:
-    """One result per animal; ``models[i]`` holds animal i's parameters, ``seeds[i]`` its stream.
+def parameter_matrix(models: Sequence[Model]) -> np.ndarray:
+    """(animals, parameters): the values of models sharing one structure, one row per model."""
+    structure = models[0].structure_hash
+    if any(m.structure_hash != structure for m in models):
+        raise SpecError("simulate_cohort: every model of a cohort must share one structure (a variant is a "
+                        "parameter edit)")
+    compiled = models[0].compile()
+    return np.array([[m.parameters[n].value for n in compiled.parameter_names] for m in models], dtype=float)
+
+
+def parameter_rows(model: Model, names, values: np.ndarray, *, check: bool = True) -> np.ndarray:
+    """(rows, parameters): the model's values with columns ``names`` set to ``values`` (rows x
+    names), checked against each parameter's prior range (a value outside it names the parameter)."""
+    compiled = model.compile()
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    matrix = np.tile(compiled.parameter_vector(model.parameters), (len(values), 1))
+    for k, name in enumerate(names):
+        column = values[:, k]
+        if check:
+            low, high = model.parameters[name].prior
+            bad = ~((column >= low) & (column <= high))
+            if bad.any():
+                raise SpecError(f"parameter {name!r}: value {column[bad][0]:g} must lie in its prior range "
+                                f"[{low:g}, {high:g}]")
+        matrix[:, compiled.parameter_index[name]] = column
+    return matrix
+
+
+def simulate_cohort(model: Model | Sequence[Model], protocol: Protocol | Sequence[Protocol], seeds: Sequence, *,
+                    parameters: np.ndarray | None = None, options: SolverOptions | None = None,
+                    engine: str = "auto") -> CohortResult:
+    """Simulate ``len(seeds)`` animals.
+
+    ``model`` is the cohort's model; each animal's values are the rows of ``parameters``
+    (animals x parameters, in ``model.compile().parameter_names`` order; default: the model's own
+    values for every animal). A list of models (one per animal, one structure) is accepted too.
     ``protocol`` is one protocol for all, or one per animal (the same injection and follow-up,
-    e.g. candidate dosing schedules run together)."""
+    e.g. candidate dosing schedules run together). ``seeds[i]`` is animal i's colonisation stream.
+    """
     options = options or SolverOptions()
-    if len(models) != len(seeds):
-        raise ValueError(f"{len(models)} models for {len(seeds)} seeds")
-    protocols = [protocol] * len(models) if isinstance(protocol, Protocol) else list(protocol)
-    if len(protocols) != len(models) or len({(p.injection, p.days) for p in protocols}) > 1:
+    if not isinstance(model, Model):
+        models = list(model)
+        if parameters is not None or not models:
+            raise SpecError("simulate_cohort: give a model and a parameter matrix, or a non-empty list of models")
+        model, parameters = models[0], parameter_matrix(models)
+    n = len(seeds)
+    compiled = model.compile()
+    if parameters is None:
+        parameters = np.tile(compiled.parameter_vector(model.parameters), (n, 1))
+    parameters = np.array(parameters, dtype=float, copy=True)
+    if parameters.shape != (n, len(compiled.parameter_names)):
+        raise SpecError(f"simulate_cohort: parameters must be ({n}, {len(compiled.parameter_names)}), "
+                        f"got {parameters.shape}")
+    protocols = (protocol,) * n if isinstance(protocol, Protocol) else tuple(protocol)
+    if len(protocols) != n or len({(p.injection, p.days) for p in protocols}) > 1:
         raise SpecError("simulate_cohort: give one protocol, or one per animal with the same injection and follow-up")
-    if resolve_engine(engine) == "scipy" or not models:
-        return [simulate(m, p, seed=s, options=options) for m, p, s in zip(models, protocols, seeds)]
-    protocol = protocols[0]
-    eng = batch_engine(models[0])
-    compiled = eng.compiled
-    resolved = [m.resolve(p) for m, p in zip(models, protocols)]
-    params = np.stack([compiled.parameter_vector(ps) for ps, _ in resolved])
-    doses = [d for _, d in resolved]
-    t0 = min([0.0, *(d.day for dd in doses for d in dd)])
-    out_t = _grid(t0, protocol.days, options.output_step)
-    colonise = models[0].colonisation is not None and not protocol.injection.local
-    fine_t = _grid(protocol.injection.day, protocol.days, options.rate_step) if colonise else np.zeros(0)
-    run = eng.run(params, doses, protocol.days, out_t, fine_t, rtol=options.rtol, atol=options.atol,
-                  atol_cells=options.atol_cells, max_steps=options.max_rhs_evaluations)
-    results = []
-    for a, (model, seed) in enumerate(zip(models, seeds)):
-        ok = run.status[a] == 0
-        rates = (fine_t, run.rates[a, :, 0], run.rates[a, :, 1]) if colonise and ok else None
-        message = "" if ok else f"{STATUS.get(int(run.status[a]), 'failed')} (batched engine)"
-        results.append(assemble_result(model, resolved[a][0], protocols[a], out_t, run.states[a].T,
-                                       "success" if ok else "failed", message, rates, seed,
-                                       options))
-    return results
+    if n == 0:
+        raise SpecError("simulate_cohort: a cohort needs at least one animal")
+    _apply_genotypes(model, protocols, parameters)
+    doses = dose_table(model, protocols, parameters)
+    first = protocols[0]
+    t0 = min(0.0, doses.first_day())
+    times = _grid(t0, first.days, options.output_step)
+    colonise = model.colonisation is not None and not first.injection.local
+    fine_t = _grid(first.injection.day, first.days, options.rate_step) if colonise else np.zeros(0)
+    engine = resolve_engine(engine)
+    run = _run_batch if engine == "batch" else _run_scipy
+    states, rates, status, messages = run(model, parameters, doses, first.days, times, fine_t, options)
+    colonisation = _colonisation(model, first, parameters, fine_t, rates, status, seeds) if colonise else None
+    return CohortResult(model, protocols, parameters, times, states, status, tuple(messages), colonisation,
+                        tuple(seeds), options, engine)
+
+
+def _apply_genotypes(model: Model, protocols: tuple[Protocol, ...], parameters: np.ndarray) -> None:
+    """Set each animal's genotype edits in its parameter row (in place)."""
+    index = model.compile().parameter_index
+    by_genotype: dict[str, list[int]] = {}
+    for i, protocol in enumerate(protocols):
+        by_genotype.setdefault(protocol.genotype, []).append(i)
+    for genotype, rows in by_genotype.items():
+        for name, value in model.genotype(genotype).edits.items():
+            parameters[rows, index[name]] = value
+
+
+def _run_batch(model, parameters, doses, days, times, fine_t, options):
+    names = model.compile().species_names
+    doses = [doses.animal(i, names) for i in range(len(parameters))]
+    run = batch_engine(model).run(parameters, doses, days, times, fine_t, rtol=options.rtol, atol=options.atol,
+                                  atol_cells=options.atol_cells, max_steps=options.max_rhs_evaluations)
+    codes = np.array([_BATCH_STATUS[int(c)].code if int(c) in _BATCH_STATUS else SolveStatus.SOLVER_FAILED.code
+                      for c in run.status], dtype=np.int8)
+    messages = ["" if c == 0 else f"{run.status_text(a)} (batched engine)" for a, c in enumerate(run.status)]
+    return run.states, run.rates, codes, messages
+
+
+def _run_scipy(model, parameters, doses, days, times, fine_t, options):
+    compiled = model.compile()
+    col = model.colonisation
+    n = len(parameters)
+    states = np.full((n, len(times), len(compiled.species_names)), np.nan)
+    rates = np.full((n, len(fine_t), 2), np.nan)
+    codes = np.zeros(n, dtype=np.int8)
+    messages = []
+    for a in range(n):
+        p = parameters[a]
+        traj = integrate(compiled, p, doses.animal(a, compiled.species_names), days, options, compiled.cell_species,
+                         times, fine_t)
+        states[a] = traj.out_states.T
+        codes[a] = traj.status.code
+        messages.append(traj.message)
+        if len(fine_t) and traj.status.ok:
+            values = compiled.rule_values(fine_t, traj.grid_states, p[:, None])
+            rates[a, :, 0] = np.broadcast_to(values[col.birth_rule], fine_t.shape)
+            rates[a, :, 1] = np.broadcast_to(values[col.death_rule], fine_t.shape)
+    return states, rates, codes, messages
+
+
+def _colonisation(model: Model, protocol: Protocol, parameters, fine_t, rates, status, seeds) -> Colonisation:
+    """Kendall's lineage statistics of every animal and its arrested cells (the first draw of its
+    colonisation stream; a view continues that stream for its nodule draw)."""
+    col = model.colonisation
+    ok = status == SolveStatus.SUCCESS.code
+    log_survival = np.full((len(parameters), len(fine_t)), np.nan)
+    log_mean_size = np.full_like(log_survival, np.nan)
+    if ok.any():
+        log_survival[ok], log_mean_size[ok] = kendall_logs(fine_t, rates[ok, :, 0], rates[ok, :, 1])
+    index = model.compile().parameter_index
+    share = parameters[:, index[col.arrest_parameter]]
+    arrested = np.array([draw_arrested(animal_rng(s), protocol.injection.cells, share[i]) for i, s in enumerate(seeds)],
+                        dtype=np.int64)
+    return Colonisation(fine_t, log_survival, log_mean_size, arrested, parameters[:, index[col.visible_parameter]].copy())

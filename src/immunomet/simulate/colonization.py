@@ -41,28 +41,78 @@ class LineageStatistics:
 
 
 def lineage_statistics(times, birth, death) -> LineageStatistics:
-    """Kendall's closed form for rates sampled on ``times`` (trapezoidal integration, log space)."""
-    times, birth, death = (np.asarray(a, dtype=float) for a in (times, birth, death))
-    if times.ndim != 1 or times.shape != birth.shape or times.shape != death.shape:
-        raise ValueError("times, birth and death must be 1-D arrays of equal length")
+    """Kendall's closed form for rates sampled on ``times`` (trapezoidal integration, log space).
+    ``birth`` and ``death`` are 1-D (one lineage) or 2-D (animals x times, one row per animal)."""
+    times = np.asarray(times, dtype=float)
+    birth, death = np.asarray(birth, dtype=float), np.asarray(death, dtype=float)
+    if times.ndim != 1 or birth.shape != death.shape or birth.shape[-1:] != times.shape:
+        raise ValueError("birth and death must be sampled on times (1-D), one row per lineage")
+    log_survival, log_mean_size = kendall_logs(times, birth, death)
+    return LineageStatistics(times, log_survival, log_mean_size)
+
+
+def kendall_logs(times: np.ndarray, birth: np.ndarray, death: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(log P(alive), log E[size]) along the last axis of ``birth``/``death`` sampled on ``times``
+    (compiled with numba: ``kendall_kernel``; ``kendall_logs_numpy`` is the same in numpy)."""
+    try:
+        from .kendall_kernel import kendall_rows
+    except ImportError:  # pragma: no cover - numba is a core dependency
+        return kendall_logs_numpy(times, birth, death)
+    rows = np.ascontiguousarray(birth.reshape(-1, birth.shape[-1]), dtype=float)
+    deaths = np.ascontiguousarray(death.reshape(-1, death.shape[-1]), dtype=float)
+    log_survival, log_mean_size = np.empty_like(rows), np.empty_like(rows)
+    if rows.size:
+        kendall_rows(np.ascontiguousarray(times, dtype=float), rows, deaths, log_survival, log_mean_size)
+    return log_survival.reshape(birth.shape), log_mean_size.reshape(birth.shape)
+
+
+def kendall_logs_numpy(times: np.ndarray, birth: np.ndarray, death: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``kendall_logs`` in numpy (the reference the compiled kernel is tested against)."""
     dt = np.diff(times)
     net = death - birth
-    rho = np.concatenate([[0.0], np.cumsum(0.5 * dt * (net[1:] + net[:-1]))])
+    steps = 0.5 * dt * (net[..., 1:] + net[..., :-1])
+    rho = np.concatenate([np.zeros(net.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
     # log of integral_0^t mu exp(rho) ds, accumulated in log space to avoid overflow
     with np.errstate(divide="ignore"):
         log_f = np.log(np.maximum(death, 0.0)) + rho
-    seg = np.logaddexp(log_f[1:], log_f[:-1]) + np.log(0.5 * dt)
-    log_integral = np.concatenate([[-np.inf], np.logaddexp.accumulate(seg)])
+    seg = np.logaddexp(log_f[..., 1:], log_f[..., :-1]) + np.log(0.5 * dt)
+    start = np.full(net.shape[:-1] + (1,), -np.inf)
+    log_integral = np.concatenate([start, np.logaddexp.accumulate(seg, axis=-1)], axis=-1)
     log_w = np.logaddexp(0.0, log_integral)
-    return LineageStatistics(times, -log_w, -rho)
+    return -log_w, -rho
 
 
-def visible_probability(mean_size_if_alive: float, threshold: float) -> float:
-    """P(size >= threshold) for a geometric size with the given mean (support 1, 2, ...)."""
-    if mean_size_if_alive <= 1.0:
-        return 1.0 if threshold <= 1 else 0.0
-    q = 1.0 - 1.0 / mean_size_if_alive
-    return float(np.exp((max(threshold, 1.0) - 1.0) * np.log(q)))
+def interp_rows(times: np.ndarray, values: np.ndarray, t: float) -> np.ndarray:
+    """``np.interp(t, times, row)`` for every row of ``values`` (last axis on ``times``) at once,
+    with numpy's own arithmetic, so a row gives bit for bit what ``np.interp`` gives."""
+    n = len(times)
+    if not t < times[-1]:
+        return values[..., -1].copy()
+    if t <= times[0]:
+        return values[..., 0].copy()
+    j = int(np.searchsorted(times, t, side="right") - 1)
+    if times[j] == t:
+        return values[..., j].copy()
+    slope = (values[..., j + 1] - values[..., j]) / (times[j + 1] - times[j])
+    out = slope * (t - times[j]) + values[..., j]
+    bad = np.isnan(out)
+    if bad.any():  # numpy's fallback for non-finite slopes
+        other = slope * (t - times[j + 1]) + values[..., j + 1]
+        out = np.where(bad, np.where(values[..., j] == values[..., j + 1], values[..., j], other), out)
+    assert j + 1 < n
+    return out
+
+
+def visible_probability(mean_size_if_alive, threshold):
+    """P(size >= threshold) for a geometric size with the given mean (support 1, 2, ...);
+    scalars or arrays (elementwise)."""
+    mean, thr = np.asarray(mean_size_if_alive, dtype=float), np.asarray(threshold, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = 1.0 - 1.0 / np.maximum(mean, 1.0)
+        big = np.exp((np.maximum(thr, 1.0) - 1.0) * np.log(q))
+    small = np.where(thr <= 1, 1.0, 0.0)
+    out = np.where(mean <= 1.0, small, big)
+    return float(out) if out.ndim == 0 else out
 
 
 @dataclass(frozen=True)

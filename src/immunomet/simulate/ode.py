@@ -7,6 +7,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from ..spec import Dose
+from .status import SolveStatus
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class SolverOptions:
 class _Abort(Exception):
     """Raised inside the right-hand side to stop a solver that would hang or diverge."""
 
+    def __init__(self, message: str, status: SolveStatus):
+        super().__init__(message)
+        self.status = status
+
 
 class _GuardedRhs:
     """Counts evaluations and rejects non-finite states, so LSODA cannot hang on a blow-up."""
@@ -39,11 +44,11 @@ class _GuardedRhs:
     def __call__(self, t, y, p):
         self.calls += 1
         if self.calls > self.budget:
-            raise _Abort(f"more than {self.budget} right-hand-side evaluations")
+            raise _Abort(f"more than {self.budget} right-hand-side evaluations", SolveStatus.TOO_MANY_STEPS)
         with np.errstate(over="ignore", invalid="ignore"):
             dy = self.rhs(t, y, p)
         if not (np.all(np.isfinite(y)) and np.all(np.isfinite(dy))):
-            raise _Abort(f"state became non-finite at day {t:.4g}")
+            raise _Abort(f"state became non-finite at day {t:.4g}", SolveStatus.NON_FINITE)
         self.last_finite_t = max(self.last_finite_t, t)
         return dy
 
@@ -56,22 +61,24 @@ class Trajectory:
     out_states: np.ndarray  # (n_species, n_out)
     grid_times: np.ndarray
     grid_states: np.ndarray  # (n_species, n_grid)
-    status: str
+    status: SolveStatus
     message: str
 
 
 def integrate(compiled, p: np.ndarray, doses: list[Dose], days: float, options: SolverOptions,
-              cell_species: np.ndarray) -> Trajectory:
-    """Integrate from day 0 (or the first dose, if earlier) to ``days``, stopping at each dose to add it to its species."""
+              cell_species: np.ndarray, out_t: np.ndarray | None = None, grid_t: np.ndarray | None = None) -> Trajectory:
+    """Integrate from day 0 (or the first dose, if earlier) to ``days``, stopping at each dose to add
+    it to its species. States are kept at ``out_t`` and ``grid_t`` (default: grids from that start at
+    the output and rate steps); times before the start stay NaN."""
     y = compiled.initial_state(p)
     atol = np.where(cell_species, options.atol_cells, options.atol)
     t0 = min([0.0, *(d.day for d in doses)])
-    out_t = _grid(t0, days, options.output_step)
-    grid_t = _grid(t0, days, options.rate_step)
+    out_t = _grid(t0, days, options.output_step) if out_t is None else out_t
+    grid_t = _grid(t0, days, options.rate_step) if grid_t is None else grid_t
     out_y = np.full((len(y), len(out_t)), np.nan)
     grid_y = np.full((len(y), len(grid_t)), np.nan)
     stops = sorted({t0, days, *(d.day for d in doses if d.day <= days)})
-    status, message = "success", ""
+    status, message = SolveStatus.SUCCESS, ""
     rhs = _GuardedRhs(compiled.rhs, options.max_rhs_evaluations)
     for start, end in zip(stops[:-1], stops[1:]):
         y = _apply_doses(compiled, y, doses, start)
@@ -79,32 +86,36 @@ def integrate(compiled, p: np.ndarray, doses: list[Dose], days: float, options: 
         in_out = (out_t >= start) & ((out_t < end) | (last & (out_t <= end)))
         in_grid = (grid_t >= start) & ((grid_t < end) | (last & (grid_t <= end)))
         rhs.last_finite_t = start
-        sol, error = _solve(rhs, start, end, y, p, options, atol)
+        sol, (status, error) = _solve(rhs, start, end, y, p, options, atol)
         if error:
-            status, message = "failed", f"day {start:g}-{end:g}: {error}"
+            message = f"day {start:g}-{end:g}: {error}"
             end = start + 0.99 * (rhs.last_finite_t - start)  # keep what was reached before failing
             rhs.calls = 0
-            sol, error = _solve(rhs, start, end, y, p, options, atol) if end > start else (None, "")
+            sol, (_, error) = _solve(rhs, start, end, y, p, options, atol) if end > start else (None, (status, ""))
             if sol is None or error:
                 break
             in_out &= out_t <= end
             in_grid &= grid_t <= end
-        out_y[:, in_out] = sol.sol(out_t[in_out])
-        grid_y[:, in_grid] = sol.sol(grid_t[in_grid])
-        if status == "failed":
+        for t, y_at, keep in ((out_t, out_y, in_out), (grid_t, grid_y, in_grid)):
+            if keep.any():
+                y_at[:, keep] = sol.sol(t[keep])
+        if not status.ok:
             break
         y = sol.y[:, -1]
     return Trajectory(out_t, out_y, grid_t, grid_y, status, message)
 
 
 def _solve(rhs, start, end, y, p, options, atol):
-    """One segment; returns (solution, "") or (None, reason)."""
+    """One segment; returns (solution, (SUCCESS, "")) or (None, (status, reason))."""
     try:
         sol = solve_ivp(rhs, (start, end), y, method=options.method, args=(p,),
                         rtol=options.rtol, atol=atol, dense_output=True)
     except _Abort as exc:
-        return None, str(exc)
-    return (sol, "") if sol.success else (None, sol.message)
+        return None, (exc.status, str(exc))
+    if sol.success:
+        return sol, (SolveStatus.SUCCESS, "")
+    status = SolveStatus.STEP_SIZE_TOO_SMALL if "step size" in sol.message.lower() else SolveStatus.SOLVER_FAILED
+    return None, (status, sol.message)
 
 
 def _grid(t0: float, days: float, step: float) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .colonization import LineageStatistics, NoduleSample
+from .status import SolveStatus
 
 SUMMARY_FIELDS = {
     "visible_nodules": "visible liver nodules",
@@ -23,25 +24,26 @@ SUMMARY_FIELDS = {
 
 @dataclass
 class SimulationResult:
-    """Trajectories of one virtual animal.
+    """Trajectories of one virtual animal (a view of one animal of a ``CohortResult``).
 
     ``species`` and ``observables`` are wide tables indexed by day; ``tidy()`` gives the long
-    form. ``status`` is "success" or "failed" (then ``message`` says why and the tables hold
-    the trajectory up to the failure).
+    form. ``status`` is a ``SolveStatus`` (``SUCCESS``, or how the solve failed: then ``message``
+    says why and the tables hold the trajectory up to the failure).
     """
 
     species: pd.DataFrame
     observables: pd.DataFrame
     units: dict[str, str]
-    status: str
+    status: SolveStatus
     message: str
     lineages: LineageStatistics | None
     nodules: NoduleSample | None
     provenance: dict[str, Any] = field(default_factory=dict)
+    source: tuple[Any, int] | None = field(default=None, repr=False, compare=False)  # (CohortResult, index)
 
     @property
     def ok(self) -> bool:
-        return self.status == "success"
+        return self.status is SolveStatus.SUCCESS
 
     @property
     def days(self) -> np.ndarray:
@@ -104,7 +106,7 @@ class SimulationResult:
         out.mkdir(parents=True, exist_ok=True)
         self.tidy().to_parquet(out / "trajectories.parquet", index=False)
         self.nodule_table().to_parquet(out / "nodules.parquet", index=False)
-        payload = {**self.provenance, "status": self.status, "message": self.message, "summary": self.summary()}
+        payload = {**self.provenance, "status": self.status.value, "message": self.message, "summary": self.summary()}
         (out / "provenance.json").write_text(json.dumps(payload, indent=2, default=str))
         return out
 

@@ -54,6 +54,7 @@ class CompiledModel:
         exec(compile(self.source, f"<immunomet {model.name}>", "exec"), namespace)
         self.rhs = namespace["rhs"]
         self.rules = namespace["rules"]
+        self._subsets: dict = {}
 
     def _check_names(self, model: "Model") -> None:
         seen: dict[str, str] = {}
@@ -85,8 +86,35 @@ class CompiledModel:
             y0[i] = p[self.parameter_index[init]] if isinstance(init, str) else init
         return y0
 
-    def rule_values(self, t, y, p) -> dict[str, np.ndarray]:
-        return dict(zip(self.rule_names, self.rules(t, y, p)))
+    def rule_values(self, t, y, p, names=None) -> dict[str, np.ndarray]:
+        """Rule values at states ``y`` (species first) with parameters ``p``: every rule, or only
+        ``names`` (then only the rules they need are computed)."""
+        if names is None:
+            return dict(zip(self.rule_names, self.rules(t, y, p)))
+        return self._rule_subset(frozenset(names))(t, y, p)
+
+    def rule_closure(self, names) -> list[str]:
+        """The rules ``names`` need, transitively, in evaluation order."""
+        need: set[str] = set()
+        stack = [n for n in names if n in self.checked_rules]
+        while stack:
+            rule = stack.pop()
+            if rule not in need:
+                need.add(rule)
+                stack += [n for n in self.checked_rules[rule].names if n in self.checked_rules]
+        return [r for r in self.rule_names if r in need]
+
+    def _rule_subset(self, names: frozenset):
+        hit = self._subsets.get(names)
+        if hit is None:
+            unknown = sorted(names - set(self.rule_names))
+            if unknown:
+                raise SpecError(f"unknown rule {unknown[0]!r}")
+            source = _subset_source(self, self.rule_closure(names), sorted(names))
+            namespace: dict = {"np": np, "_hill": _hill, "_occupancy": _occupancy}
+            exec(compile(source, "<immunomet rules>", "exec"), namespace)
+            hit = self._subsets[names] = namespace["rules"]
+        return hit
 
 
 def _rule_order(model: "Model") -> tuple[str, ...]:
@@ -143,3 +171,11 @@ def _generate_source(cm: CompiledModel) -> str:
     rhs.append("    return dy")
     rules = ["def rules(t, y, p):", *body, f"    return ({', '.join(cm.rule_names)}{',' if len(cm.rule_names) == 1 else ''})"]
     return "\n".join(rhs) + "\n\n" + "\n".join(rules) + "\n"
+
+
+def _subset_source(cm: CompiledModel, rules: list[str], wanted: list[str]) -> str:
+    used = set(wanted) | {n for r in rules for n in cm.checked_rules[r].names}
+    body = [f"    {s} = np.maximum(y[{i}], 0.0)" for s, i in cm.species_index.items() if s in used]
+    body += [f"    {q} = p[{i}]" for q, i in cm.parameter_index.items() if q in used]
+    body += [f"    {r} = {cm.checked_rules[r].code}" for r in rules]
+    return "def rules(t, y, p):\n" + "\n".join(body) + "\n    return {" + ", ".join(f"{n!r}: {n}" for n in wanted) + "}\n"

@@ -107,10 +107,27 @@ class Model:
     def resolve(self, protocol: Protocol) -> tuple[ParameterSet, list[Dose]]:
         """Turn a protocol into this animal's parameters (genotype edits) and bolus doses."""
         params = self.parameters.replace(self.genotype(protocol.genotype).edits)
+        share = params.value(self.injection_share_parameter(protocol.injection)) if self.colonisation else 0.0
+        return params, self.doses(protocol, share)
+
+    def injection_share_parameter(self, injection) -> str:
+        """The parameter giving the share of injected cells that seed the tumour: arrest in the
+        liver (intrasplenic) or take at the injection site (s.c./i.d.)."""
+        col = self.colonisation
+        if col is None:
+            raise SpecError(f"model {self.name!r} has no cancer-cell colonisation")
+        if injection.local and not col.local_take_parameter:
+            raise SpecError(f"injection route {injection.route!r}: this model has no local tumour; use intrasplenic")
+        return col.local_take_parameter if injection.local else col.arrest_parameter
+
+    def doses(self, protocol: Protocol, share: float) -> list[Dose]:
+        """The protocol's bolus doses in day order: the injected cells (``share`` of them seed the
+        tumour, see ``injection_share_parameter``) and every treatment dose."""
         doses: list[Dose] = []
         col = self.colonisation
         if col is not None:
-            doses += _injection_doses(col, protocol.injection, params)
+            self.injection_share_parameter(protocol.injection)  # a local tumour needs a take parameter
+            doses += _injection_doses(col, protocol.injection, share)
         for t in protocol.treatments:
             agent = self.agent(t.agent)
             if t.route not in agent.routes:
@@ -119,17 +136,16 @@ class Model:
                 )
             for day in t.days:
                 doses.append(Dose(day, agent.routes[t.route], t.amount, agent.name))
-        return params, sorted(doses, key=lambda d: d.day)
+        return sorted(doses, key=lambda d: d.day)
 
 
-def _injection_doses(col: ColonisationSpec, injection, params: ParameterSet) -> list[Dose]:
+INJECTED_CELLS = "cancer cells"  # the label of the dose of injected cells that seed the tumour
+
+
+def _injection_doses(col: ColonisationSpec, injection, share: float) -> list[Dose]:
+    doses = [Dose(injection.day, col.species, injection.cells * share, INJECTED_CELLS)]
     if injection.local:
-        if not col.local_take_parameter:
-            raise SpecError(f"injection route {injection.route!r}: this model has no local tumour; use intrasplenic")
-        taken = injection.cells * params.value(col.local_take_parameter)
-        return [Dose(injection.day, col.species, taken, "cancer cells")]
-    arrested = injection.cells * params.value(col.arrest_parameter)
-    doses = [Dose(injection.day, col.species, arrested, "cancer cells")]
+        return doses
     if col.window_species:
         doses.append(Dose(injection.day, col.window_species, 1.0, "seeding window"))
     return doses

@@ -1,6 +1,8 @@
-"""Run folders (Parquet tables written chunk by chunk) and the DuckDB catalog of all runs."""
+"""Run folders (tables written task by task, a manifest, provenance) and the catalog of all runs."""
 from .catalog import Catalog
-from .execute import execute_study, resume_study
+from .execute import JOB_KINDS, execute, execute_study, open_run, rebuild_job, resume
 from .run_folder import RunFolder
+from .sink import RunFolderSink, load_result
 
-__all__ = ["Catalog", "RunFolder", "execute_study", "resume_study"]
+__all__ = ["Catalog", "JOB_KINDS", "RunFolder", "RunFolderSink", "execute", "execute_study", "load_result", "open_run",
+           "rebuild_job", "resume"]

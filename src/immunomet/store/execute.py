@@ -1,78 +1,142 @@
-"""Run a study into a run folder, chunk by chunk, and record it in the catalog."""
+"""Run any job into a run folder, and finish an interrupted one (``resume``).
+
+``job.json`` in the folder is the record of what was run; resume rebuilds the job from it (a
+registry of job kinds below), checks that nothing it depends on changed since (the spec file
+beside it, the model) and runs exactly the tasks without a manifest line.
+"""
 from __future__ import annotations
 
-import time
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable
+
+import yaml
 
 from ..errors import DataError
-from ..studies import StudyPlan, StudyResult, plan_study
-from ..studies.result import study_provenance
-from ..studies.runner import iter_chunks, make_chunks
-from .catalog import Catalog
+from ..jobs import Job, executor_for, run_job
+from ..studies import StudyJob, StudyPlan, StudyResult, TrialJob, parse_study, parse_trial, plan_study, plan_trial
 from .run_folder import RunFolder
+from .sink import RunFolderSink, load_result
+
+__all__ = ["JOB_KINDS", "execute", "execute_study", "open_run", "rebuild_job", "resume"]
+
+
+def execute(job: Job, engine: str, *, root: str | Path = "runs", out: str | Path | None = None, workers: int = 1,
+            progress: bool = True, scheduler: str = "local", catalog: bool = True) -> tuple[Any, RunFolder]:
+    """Run ``job`` (on ``engine``'s executor, see ``jobs.executor_for``) into a new run folder
+    (indexed in the root's catalog unless ``catalog`` is False, e.g. for a run inside another)."""
+    extra = {"workers": workers, "scheduler": scheduler}
+    sink = RunFolderSink.create(job, root, out, extra, catalog=catalog)
+    with executor_for(engine, workers, scheduler) as executor:
+        result = run_job(job, executor=executor, sink=sink, progress=progress)
+    return result, sink.folder
 
 
 def execute_study(plan: StudyPlan, *, root: str | Path = "runs", out: str | Path | None = None,
-                  workers: int = 1, chunk_size: int = 16, progress: bool = True,
+                  workers: int = 1, chunk_size: int = 0, progress: bool = True,
                   figure: bool = True, scheduler: str = "local") -> tuple[StudyResult, RunFolder]:
-    """Simulate every animal, writing each finished chunk to the run folder as it arrives.
+    """Simulate every animal of a study, writing each finished chunk to the run folder as it arrives.
 
     The catalog lives in ``root`` (the parent of ``out`` when ``out`` is given). Results are the
-    same for any ``workers`` and ``chunk_size``. An interrupted run can be finished with
-    ``resume_study``.
+    same for any ``workers`` and ``chunk_size``. An interrupted run is finished with ``resume``.
     """
-    folder = RunFolder.create(plan.name, root, out)
-    provenance = study_provenance(plan, workers, chunk_size) | {"run_id": folder.run_id, "status": "running",
-                                                                  "scheduler": scheduler}
-    folder.write_study(plan.spec.model_dump(mode="json", exclude_defaults=True))
-    folder.write_provenance(provenance)
-    Catalog(folder.path.parent).register(folder.run_id, folder.path, provenance)
-    return _run_chunks(plan, folder, provenance, workers, chunk_size, progress, figure, scheduler)
-
-
-def resume_study(path: str | Path, *, workers: int = 1, progress: bool = True,
-                 figure: bool = True, scheduler: str = "local") -> tuple[StudyResult, RunFolder]:
-    """Finish an interrupted run: the chunks not yet written, with the run's own seed, engine and
-    chunk size, so the final tables equal those of an uninterrupted run (no animal lost or doubled)."""
-    folder = RunFolder(path)
-    provenance = folder.read_provenance()
-    if provenance.get("status") == "complete":
-        return folder.load_result(), folder
-    plan = plan_study(folder.read_study()).with_engine(provenance.get("engine", "scipy"))
-    if provenance["seed"] != plan.seed or provenance["model_hash"] != plan.model.hash:
-        raise DataError(f"{folder.path}: study.yaml no longer matches the run's provenance (seed or model); "
-                        "start a new run instead")
-    return _run_chunks(plan, folder, provenance, workers, int(provenance["chunk_size"]), progress, figure, scheduler)
-
-
-def _run_chunks(plan, folder: RunFolder, provenance: dict, workers: int, chunk_size: int, progress: bool,
-                figure: bool, scheduler: str) -> tuple[StudyResult, RunFolder]:
-    catalog = Catalog(folder.path.parent)
-    done = folder.completed_chunks()
-    chunks = make_chunks(plan, chunk_size)
-    marked = set(catalog.chunks(folder.run_id)["chunk"])
-    for c in chunks:  # written but killed before the catalog heard of it: the folder is the record
-        if c.index in done and c.index not in marked:
-            catalog.mark_chunk(folder.run_id, c.index, c.size, _now())
-    todo = [c for c in chunks if c.index not in done]
-    start = time.perf_counter()
-    status = "interrupted"
-    try:
-        for chunk, tables in iter_chunks(plan, todo, workers, progress, scheduler):
-            folder.write_chunk(chunk.index, tables)
-            catalog.mark_chunk(folder.run_id, chunk.index, chunk.size, _now())
-        status = "complete"
-    finally:
-        wall = time.perf_counter() - start + float(provenance.get("wall_seconds") or 0.0)
-        provenance |= {"status": status, "finished": _now(), "wall_seconds": round(wall, 2)}
-        folder.write_provenance(provenance)
-        result = folder.load_result()
-        catalog.finish(folder.run_id, status, provenance["finished"], result.n_failed, wall)
+    result, folder = execute(StudyJob(plan, chunk_size), plan.engine, root=root if out is None else Path(out).parent,
+                             out=out, workers=workers, progress=progress, scheduler=scheduler)
     if figure:
         result.plot(folder.path / "figure.png")
     return result, folder
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def resume(path: str | Path, *, workers: int = 1, progress: bool = True, figure: bool = True,
+           scheduler: str = "local") -> tuple[Any, RunFolder]:
+    """Finish an interrupted run: the tasks not yet written, with the run's own seed, engine and
+    chunk size, so the final tables equal those of an uninterrupted run (no row lost or doubled)."""
+    folder = RunFolder(path)
+    description = folder.read_job()
+    job, engine = rebuild_job(description, folder)
+    if folder.read_provenance().get("status") == "complete":
+        return load_result(job, folder), folder
+    sink = RunFolderSink.reopen(job, folder)
+    with executor_for(engine, workers, scheduler) as executor:
+        result = run_job(job, executor=executor, sink=sink, progress=progress)
+    if figure and isinstance(job, StudyJob):
+        result.plot(folder.path / "figure.png")
+    return result, folder
+
+
+def open_run(path: str | Path) -> tuple[Job, Any, RunFolder]:
+    """(job, result, folder) of the run at ``path``: its job rebuilt from job.json and the tables
+    of its finished tasks (see the provenance's ``status`` for whether it is complete)."""
+    folder = RunFolder(path)
+    if not (folder.path / "job.json").is_file() and not (folder.path / "provenance.json").is_file():
+        raise DataError(f"{str(path)!r} is not a run folder (no job.json); give a folder under runs/")
+    job, _ = rebuild_job(folder.read_job(), folder)
+    return job, load_result(job, folder), folder
+
+
+def rebuild_job(description: dict, folder: RunFolder) -> tuple[Job, str]:
+    """(job, engine) from a run folder's ``job.json``; refuses if the spec file beside it was
+    edited or the model changed, naming what changed."""
+    kind = description.get("kind")
+    if kind not in JOB_KINDS:
+        raise DataError(f"{folder.path}: job.json holds kind {kind!r}, which cannot be resumed; "
+                        f"resumable kinds: {', '.join(JOB_KINDS)}")
+    _check_spec_file(folder, description)
+    job = JOB_KINDS[kind](description)
+    recorded = folder.read_provenance().get("model_hash")
+    model_hash = job.plan.model.hash
+    if recorded and recorded != model_hash:
+        raise DataError(f"{folder.path}: the model changed since this run started (model hash {recorded} -> "
+                        f"{model_hash}, e.g. another immunomet version); start a new run instead")
+    return job, description["engine"]
+
+
+def _study_job(description: dict) -> StudyJob:
+    plan = plan_study(parse_study(description["spec"])).with_engine(description["engine"])
+    return StudyJob(plan.with_pairing(bool(description.get("paired", False))), int(description["chunk_size"]))
+
+
+def _trial_job(description: dict) -> TrialJob:
+    plan = plan_trial(parse_trial(description["spec"]), engine=description["engine"])
+    return TrialJob(plan, int(description["chunk_size"]))
+
+
+JOB_KINDS: dict[str, Callable[[dict], Job]] = {"study": _study_job, "trial": _trial_job}
+_SPEC_PARSERS = {"study": parse_study, "trial": parse_trial}
+
+
+def _check_spec_file(folder: RunFolder, description: dict) -> None:
+    kind = description["kind"]
+    file = folder.path / f"{kind}.yaml"
+    if not file.is_file():
+        return
+    try:
+        edited = _SPEC_PARSERS[kind](yaml.safe_load(file.read_text()), str(file)).model_dump(mode="json")
+    except yaml.YAMLError as exc:
+        raise DataError(f"{file}: not valid YAML any more ({str(exc).splitlines()[0]})") from None
+    difference = first_difference(description["spec"], edited)
+    if difference:
+        raise DataError(f"{file}: {difference} since the run started; resume runs the study as it was started "
+                        f"(job.json). Undo the edit, or run the edited study as a new run")
+
+
+def first_difference(old, new, where: str = "") -> str:
+    """A sentence naming the first field where two JSON-like values differ, or "" if equal."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [k for k in new if k not in old]:
+            if key not in new:
+                return f"{where + '.' if where else ''}{key} was removed"
+            if key not in old:
+                return f"{where + '.' if where else ''}{key} was added"
+            found = first_difference(old[key], new[key], f"{where + '.' if where else ''}{key}")
+            if found:
+                return found
+        return ""
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            return f"{where} changed length ({len(old)} -> {len(new)})"
+        for i, (a, b) in enumerate(zip(old, new)):
+            found = first_difference(a, b, f"{where}[{i}]")
+            if found:
+                return found
+        return ""
+    return "" if old == new else f"{where} changed ({old!r} -> {new!r})"

@@ -1,28 +1,35 @@
-"""A run folder: the study as run, provenance, and tables written chunk by chunk.
+"""A run folder: what was run, provenance, and every finished task's tables, written as they arrive.
 
 Layout::
 
-    RUN/study.yaml            the study spec as run (with command-line overrides)
+    RUN/job.json              the job as run (kind and full description): the record resume reads
+    RUN/study.yaml            a study's spec as run, for people (trial.yaml for a trial)
     RUN/provenance.json       model hash, parameters, seeds, versions, timing, status
-    RUN/tables/NAME/part-00012.parquet   one file per finished chunk and table
-    RUN/figure.png            per-arm overview
+    RUN/manifest.jsonl        one line per finished task: rows and SHA-256 of each of its parts
+    RUN/tables/NAME/part-00012.parquet   task 12's rows of table NAME
 
-Each part is written to a temporary file and renamed into place, so a reader (or a crash) never
-sees half a chunk; a chunk counts as done once its ``animals`` part exists.
+Each part is written to a temporary file and renamed into place; a task counts as done once its
+manifest line is written after all its parts, so a reader (or a crash) never sees half a task.
+The folder is the record of the run; the catalog (``catalog.duckdb`` in the root) is an index.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from ..errors import DataError
-from ..studies import StudyResult
-from ..studies.runner import COLUMNS, TABLES
+from ..jobs.sinks import concat_parts
+from ..provenance import utc_now
+
+MANIFEST = "manifest.jsonl"
 
 
 class RunFolder:
@@ -30,17 +37,17 @@ class RunFolder:
         self.path = Path(path)
 
     @classmethod
-    def create(cls, study: str, root: str | Path = "runs", out: str | Path | None = None) -> "RunFolder":
+    def create(cls, name: str, root: str | Path = "runs", out: str | Path | None = None) -> "RunFolder":
         if out is not None:
             path = Path(out)
             if path.exists() and any(path.iterdir()):
                 raise DataError(f"--out {str(path)!r} exists and is not empty; choose a new folder or remove it")
         else:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            path, n = Path(root) / f"{study}-{stamp}", 1
+            path, n = Path(root) / f"{name}-{stamp}", 1
             while path.exists():
                 n += 1
-                path = Path(root) / f"{study}-{stamp}-{n}"
+                path = Path(root) / f"{name}-{stamp}-{n}"
         (path / "tables").mkdir(parents=True, exist_ok=True)
         return cls(path)
 
@@ -48,8 +55,18 @@ class RunFolder:
     def run_id(self) -> str:
         return self.path.name
 
-    def write_study(self, spec_dict: dict) -> None:
-        _atomic_write_text(self.path / "study.yaml", yaml.safe_dump(spec_dict, sort_keys=False))
+    # ---- what was run -------------------------------------------------------------------
+    def write_job(self, description: dict) -> None:
+        _atomic_write_text(self.path / "job.json", json.dumps(description, indent=1, default=str))
+
+    def read_job(self) -> dict:
+        file = self.path / "job.json"
+        if not file.is_file():
+            raise DataError(f"{str(self.path)!r} is not a run folder of this immunomet version (no job.json)")
+        return json.loads(file.read_text())
+
+    def write_spec(self, spec: dict, name: str = "study.yaml") -> None:
+        _atomic_write_text(self.path / name, yaml.safe_dump(spec, sort_keys=False))
 
     def read_study(self):
         """The study as run (``study.yaml``), validated again."""
@@ -57,7 +74,7 @@ class RunFolder:
 
         file = self.path / "study.yaml"
         if not file.is_file():
-            raise DataError(f"{str(self.path)!r} is not a run folder (no study.yaml)")
+            raise DataError(f"{str(self.path)!r} is not a run folder of a study (no study.yaml)")
         return parse_study(yaml.safe_load(file.read_text()), str(file))
 
     def write_provenance(self, provenance: dict) -> None:
@@ -69,32 +86,62 @@ class RunFolder:
             raise DataError(f"{str(self.path)!r} is not a run folder (no provenance.json)")
         return json.loads(file.read_text())
 
-    def write_chunk(self, index: int, tables: dict[str, pd.DataFrame]) -> None:
-        """Write one chunk's tables; ``animals`` last, as the chunk's completion mark."""
-        for name in sorted(TABLES, key=lambda n: n == "animals"):
+    # ---- tables -------------------------------------------------------------------------
+    def write_task(self, index: int, tables: dict[str, pa.Table], extra: dict | None = None) -> None:
+        """Write one task's tables, then its manifest line (the task's completion mark)."""
+        entry = {"task": index, "finished": utc_now(), **(extra or {}), "tables": {}}
+        for name, table in tables.items():
             folder = self.path / "tables" / name
             folder.mkdir(parents=True, exist_ok=True)
             final = folder / f"part-{index:05d}.parquet"
             tmp = folder / f".part-{index:05d}.parquet.tmp"
-            tables[name].to_parquet(tmp, index=False)
+            pq.write_table(table, tmp)
+            entry["tables"][name] = {"rows": table.num_rows, "sha256": _sha256(tmp)}
             os.replace(tmp, final)
+        with open(self.path / MANIFEST, "a") as f:  # one write of one line: a crash leaves it whole or torn
+            f.write(json.dumps(entry) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
 
-    def completed_chunks(self) -> set[int]:
-        folder = self.path / "tables" / "animals"
-        return {int(p.stem.split("-")[1]) for p in folder.glob("part-*.parquet")} if folder.is_dir() else set()
+    def manifest(self) -> dict[int, dict]:
+        """The finished tasks' manifest entries by task (a torn last line is ignored)."""
+        file = self.path / MANIFEST
+        if not file.is_file():
+            return {}
+        out = {}
+        for line in file.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            out[int(entry["task"])] = entry
+        return out
 
-    def read_table(self, name: str) -> pd.DataFrame:
-        """All completed parts of a table (parts of unfinished chunks are ignored)."""
-        done = self.completed_chunks()
-        folder = self.path / "tables" / name
-        parts = [pd.read_parquet(p) for p in sorted(folder.glob("part-*.parquet")) if int(p.stem.split("-")[1]) in done]
-        parts = [p for p in parts if not p.empty]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS[name])
+    def completed_tasks(self) -> set[int]:
+        return set(self.manifest())
 
-    def load_result(self) -> StudyResult:
-        provenance = self.read_provenance()
-        tables = {name: self.read_table(name) for name in TABLES}
-        return StudyResult.from_tables(tables, provenance.get("arms", []), provenance)
+    def read_tables(self, schemas: dict[str, pa.Schema]) -> dict[str, pa.Table]:
+        """Every table, from the parts of finished tasks only, in task order."""
+        parts = []
+        for index in sorted(self.manifest()):
+            task = {}
+            for name in schemas:
+                file = self.path / "tables" / name / f"part-{index:05d}.parquet"
+                if file.is_file():
+                    task[name] = pq.read_table(file, schema=schemas[name])
+            parts.append(task)
+        return concat_parts(schemas, parts)
+
+    def read_pandas(self, schemas: dict[str, pa.Schema]) -> dict[str, pd.DataFrame]:
+        return {name: table.to_pandas() for name, table in self.read_tables(schemas).items()}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

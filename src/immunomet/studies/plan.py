@@ -12,6 +12,7 @@ from ..errors import SpecError
 from ..models import load_model
 from ..readouts import HumaneEndpoint, MeasurementNoise
 from ..simulate import SolverOptions
+from ..simulate.cohort import resolve_engine
 from ..spec import Injection, Model, Protocol, Treatment
 from ..spec.parameters import did_you_mean
 from .spec import ArmSpec, StudySpec, TreatmentSpec
@@ -41,7 +42,7 @@ class StudyPlan:
     endpoint: HumaneEndpoint
     seed: int
     solver: SolverOptions = SolverOptions()
-    engine: str = "scipy"  # "batch" (numba: a chunk's animals at once) or "scipy"; see with_engine
+    engine: str = "batch"  # "batch" (numba: a chunk's animals at once) or "scipy"; see with_engine
     paired: bool = False   # True: animal i of every arm is the same virtual animal (common random numbers)
 
     def seed_group(self, arm: "ArmPlan") -> str:
@@ -69,8 +70,6 @@ class StudyPlan:
         return replace(self, spec=spec, arms=tuple(replace(a, animals=animals) for a in self.arms))
 
     def with_engine(self, engine: str) -> "StudyPlan":
-        from ..simulate.cohort import resolve_engine
-
         return replace(self, engine=resolve_engine(engine))
 
     def with_pairing(self, paired: bool = True) -> "StudyPlan":
@@ -97,7 +96,7 @@ def plan_study(spec: StudySpec, model: Model | None = None) -> StudyPlan:
     variability.varied(model.parameters)  # names checked here, with the field in the message
     return StudyPlan(spec, model, arms, variability,
                      MeasurementNoise(spec.measurement_noise.flow_events, spec.measurement_noise.assay_cv),
-                     _endpoint(spec, model, injection.local), spec.seed)
+                     _endpoint(spec, model, injection.local), spec.seed, engine=resolve_engine("auto"))
 
 
 def _study_model(spec: StudySpec, model: Model) -> Model:

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..simulate.single import software_versions
-from .runner import COLUMNS, TABLES
+from ..readouts import UNITS
+from .job import KEYS, TABLES
 
 SUMMARY_READOUTS = {  # readout -> (column label, format)
     "visible_nodules": ("nodules", "{:.0f}"),
@@ -29,9 +28,10 @@ SUMMARY_READOUTS = {  # readout -> (column label, format)
 
 @dataclass
 class StudyResult:
-    """Tables of a study run: ``animals`` (status, survival), ``readouts`` (long: arm, animal,
-    day, readout, value, unit), ``timecourses`` (daily, long) and ``parameters`` (each animal's
-    sampled values). Rows are ordered by the study's arm order, then animal."""
+    """Tables of a study run: ``animals`` (status, survival), ``readouts`` (arm, animal, day and a
+    column per readout), ``timecourses`` (arm, animal, whole day and a column per variable) and
+    ``parameters`` (arm, animal and a column per parameter that varies between animals). Rows are
+    ordered by the study's arm order, then animal (then day). ``tidy_readouts()`` gives the long form."""
 
     animals: pd.DataFrame
     readouts: pd.DataFrame
@@ -41,7 +41,7 @@ class StudyResult:
 
     @classmethod
     def from_tables(cls, tables: dict[str, pd.DataFrame], arm_order: list[str], provenance: dict) -> "StudyResult":
-        ordered = {name: _ordered(tables.get(name, pd.DataFrame(columns=COLUMNS[name])), arm_order) for name in TABLES}
+        ordered = {name: _ordered(tables[name], arm_order, KEYS[name]) for name in TABLES}
         return cls(**ordered, provenance=provenance)
 
     @property
@@ -53,12 +53,15 @@ class StudyResult:
         return int((self.animals["status"] != "success").sum())
 
     def wide(self, day: float | None = None) -> pd.DataFrame:
-        """One row per animal and readout day, one column per readout."""
+        """One row per animal and readout day, one column per readout (of ``day`` only, if given)."""
         table = self.readouts if day is None else self.readouts[self.readouts["day"] == day]
-        wide = table.pivot_table(index=["arm", "animal", "day"], columns="readout", values="value", dropna=False)
-        wide = wide.reset_index()
-        wide.columns.name = None
-        return _ordered(wide, self.arms).reset_index(drop=True)
+        return table.reset_index(drop=True)
+
+    def tidy_readouts(self) -> pd.DataFrame:
+        """Long form of the readouts: arm, animal, day, readout, value, unit."""
+        long = self.readouts.melt(id_vars=["arm", "animal", "day"], var_name="readout")
+        long["unit"] = long["readout"].map(UNITS)
+        return long
 
     def summary(self) -> pd.DataFrame:
         """One row per arm and readout day: readout means (nodules: median), deaths, median survival."""
@@ -110,13 +113,16 @@ class StudyResult:
         return plot_study(self, path)
 
 
-def _ordered(table: pd.DataFrame, arm_order: list[str]) -> pd.DataFrame:
-    if table.empty or "arm" not in table:
+def _ordered(table: pd.DataFrame, arm_order: list[str], keys: tuple[str, ...]) -> pd.DataFrame:
+    """Rows by arm order, then ``keys`` (tables from the run core are already in this order)."""
+    if table.empty:
         return table.reset_index(drop=True)
-    rank = {a: i for i, a in enumerate(arm_order)}
-    keys = [c for c in ("day", "readout", "variable", "parameter") if c in table]
-    order = table.assign(_rank=table["arm"].map(rank)).sort_values(["_rank", "animal", *keys], kind="stable")
-    return order.drop(columns="_rank").reset_index(drop=True)
+    rank = table["arm"].map({a: i for i, a in enumerate(arm_order)}).to_numpy()
+    columns = [rank] + [table[k].to_numpy() for k in keys[1:]]
+    order = np.lexsort(columns[::-1])
+    if np.all(order[1:] > order[:-1]):
+        return table.reset_index(drop=True)
+    return table.iloc[order].reset_index(drop=True)
 
 
 def _median_survival(animals: pd.DataFrame) -> float:
@@ -146,27 +152,3 @@ def _format_part(table: pd.DataFrame) -> str:
     if table["failed"].any():
         shown["failed"] = table["failed"]
     return shown.to_string(index=False)
-
-
-def study_provenance(plan, workers: int, chunk_size: int) -> dict[str, Any]:
-    return {
-        "study": plan.name,
-        "model": plan.model.name,
-        "model_hash": plan.model.hash,
-        "seed": plan.seed,
-        "paired": plan.paired,
-        "arms": [a.name for a in plan.arms],
-        "animals": plan.n_animals,
-        "spec": plan.spec.model_dump(mode="json"),
-        "animals_per_arm": {a.name: a.animals for a in plan.arms},
-        "variability": {"spread": plan.variability.spread, "parameters": plan.variability.varied(plan.model.parameters)},
-        "measurement_noise": {"flow_events": plan.noise.flow_events, "assay_cv": plan.noise.assay_cv},
-        "humane_endpoint": {"observable": plan.endpoint.observable, "above": plan.endpoint.above},
-        "solver": plan.solver.__dict__,
-        "engine": plan.engine,
-        "parameters": plan.model.parameters.values(),
-        "workers": workers,
-        "chunk_size": chunk_size,
-        **software_versions(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }

@@ -10,29 +10,29 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..cohorts import Variability
 from ..cohorts.patients import Covariate, PatientPopulation
 from ..errors import ImmunometError, SpecError
+from ..jobs import Job, Task, Tables, executor_for, run_job
 from ..models import load_model
-from ..readouts.relapse import Surveillance, relapse_day
+from ..provenance import software_versions, utc_now
+from ..readouts.relapse import Surveillance, relapse_days
 from ..simulate import SolverOptions
 from ..simulate.cohort import resolve_engine, simulate_cohort
-from ..simulate.single import software_versions
+from ..simulate.status import status_texts
 from ..spec import Injection, Model, Protocol
 from .trial_spec import TrialSpec, TrialTreatmentSpec
 
 # rtol 1e-4: P(disease-free at 5 y) within 1e-5 of an rtol 1e-8 solution (20 patients, both engines),
 # and 1.6x faster than 1e-6 on the scipy engine
 PATIENT_SOLVER = SolverOptions(rtol=1e-4, output_step=7.0, rate_step=1.0)
-PATIENT_COLUMNS = ["arm", "patient", "tumour_il6", "tumour_il6_measured", "il6_stratum", "liver_seeding", "status", "message",
-                   "dfs_day", "relapse"]
 
 
 @dataclass(frozen=True)
@@ -106,54 +106,86 @@ def _shorthand(text: str, where: str) -> TrialTreatmentSpec:
     return TrialTreatmentSpec(agent=t.agent, dose=t.amount, days=list(t.days), route=t.route)
 
 
-def run_patients(plan: TrialPlan, arm: TrialArm, start: int, stop: int) -> pd.DataFrame:
-    """Patients ``start .. stop-1`` of one arm: simulate together, then each one's relapse day."""
-    models, records, col_seeds, meas_seeds = plan.population.patients(plan.model, range(start, stop), plan.seed,
-                                                                      arm.group)
-    results = simulate_cohort(models, arm.protocol, col_seeds, options=plan.solver, engine=plan.engine)
-    rows = []
-    for record, result, seed in zip(records, results, meas_seeds):
-        day, relapsed = relapse_day(result, np.random.default_rng(seed), plan.surveillance)
-        rows.append([arm.name, record["patient"], record["tumour_il6"], record["tumour_il6_measured"],
-                     record["il6_stratum"],
-                     record["liver_seeding"], result.status, result.message, day, relapsed])
-    return pd.DataFrame(rows, columns=PATIENT_COLUMNS)
+@dataclass(frozen=True)
+class TrialJob(Job):
+    """Every patient of every arm of a trial, in chunks of one arm's patients (run core job)."""
+
+    plan: TrialPlan
+    chunk_size: int = 0  # 0: DEFAULT_CHUNK of the plan's engine
+
+    kind = "trial"
+    unit = "patient"
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+    @property
+    def chunk(self) -> int:
+        return self.chunk_size or DEFAULT_CHUNK[self.plan.engine]
+
+    def tasks(self) -> list[Task]:
+        n, size, out = self.plan.patients_per_arm, self.chunk, []
+        for a in range(len(self.plan.arms)):
+            for start in range(0, n, size):
+                out.append(Task(len(out), min(start + size, n) - start, (a, start, min(start + size, n))))
+        return out
+
+    def run_task(self, task: Task, tick=None) -> Tables:
+        a, start, stop = task.key
+        return {"patients": simulate_patients(self.plan, self.plan.arms[a], start, stop)}
+
+    def schemas(self) -> dict[str, pa.Schema]:
+        return {"patients": PATIENT_SCHEMA}
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "spec": self.plan.spec, "engine": self.plan.engine, "chunk_size": self.chunk}
+
+    def provenance(self) -> dict:
+        return trial_provenance(self.plan) | {"chunk_size": self.chunk}
+
+    def finish(self, tables: dict) -> "TrialResult":
+        return TrialResult(tables["patients"], self.provenance())
 
 
-def run_trial(plan: TrialPlan, *, chunk_size: int = 100, workers: int = 1, progress: bool = False) -> "TrialResult":
+PATIENT_SCHEMA = pa.schema([("arm", pa.string()), ("patient", pa.int64()), ("tumour_il6", pa.float64()),
+                            ("tumour_il6_measured", pa.float64()), ("il6_stratum", pa.string()),
+                            ("liver_seeding", pa.float64()), ("status", pa.string()), ("message", pa.string()),
+                            ("dfs_day", pa.float64()), ("relapse", pa.bool_())])
+DEFAULT_CHUNK = {"batch": 1000, "scipy": 25}
+
+
+def simulate_patients(plan: TrialPlan, arm: TrialArm, start: int, stop: int) -> pa.Table:
+    """Patients ``start .. stop-1`` of one arm: simulated together, then each one's relapse day."""
+    patients = plan.population.draw(plan.model, range(start, stop), plan.seed, arm.group)
+    cohort = simulate_cohort(plan.model, arm.protocol, patients.colonisation_seeds, parameters=patients.parameters,
+                             options=plan.solver, engine=plan.engine)
+    rngs = [np.random.default_rng(s) for s in patients.measurement_seeds]
+    day, relapsed = relapse_days(cohort, rngs, plan.surveillance)
+    return pa.table({"arm": pa.array([arm.name] * len(patients), pa.string()), "patient": patients.index,
+                     "tumour_il6": patients.tumour_il6, "tumour_il6_measured": patients.tumour_il6_measured,
+                     "il6_stratum": pa.array(patients.il6_stratum.tolist(), pa.string()),
+                     "liver_seeding": patients.liver_seeding,
+                     "status": pa.array(status_texts(cohort.status), pa.string()),
+                     "message": pa.array(list(cohort.messages), pa.string()), "dfs_day": day, "relapse": relapsed},
+                    schema=PATIENT_SCHEMA)
+
+
+def run_trial(plan: TrialPlan, *, chunk_size: int = 0, workers: int = 1, progress: bool = False) -> "TrialResult":
     """All patients of all arms, in chunks (the batched engine threads over each chunk; the scipy
     engine spreads chunks over ``workers`` processes). Results do not depend on either."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from tqdm.auto import tqdm
-
-    size = chunk_size if plan.engine == "batch" or workers <= 1 else min(chunk_size, 25)
-    chunks = [(a, start, min(start + size, plan.patients_per_arm)) for a in range(len(plan.arms))
-              for start in range(0, plan.patients_per_arm, size)]
-    parts: dict[int, pd.DataFrame] = {}
-    with tqdm(total=plan.patients_per_arm * len(plan.arms), unit="patient", desc=plan.name, disable=not progress,
-              dynamic_ncols=True) as bar:
-        if plan.engine == "batch" or workers <= 1:
-            for k, (a, start, stop) in enumerate(chunks):
-                parts[k] = run_patients(plan, plan.arms[a], start, stop)
-                bar.update(stop - start)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(run_patients, plan, plan.arms[a], start, stop): (k, stop - start)
-                           for k, (a, start, stop) in enumerate(chunks)}
-                for future, (k, n) in futures.items():
-                    parts[k] = future.result()
-                    bar.update(n)
-    return TrialResult(pd.concat([parts[k] for k in sorted(parts)], ignore_index=True), trial_provenance(plan))
+    with executor_for(plan.engine, workers) as executor:
+        return run_job(TrialJob(plan, chunk_size), executor=executor, progress=progress)
 
 
 def trial_provenance(plan: TrialPlan) -> dict[str, Any]:
     return {"trial": plan.name, "model": plan.model.name, "model_hash": plan.model.hash, "seed": plan.seed,
             "engine": plan.engine, "arms": [a.name for a in plan.arms], "paired": plan.arms[0].group == "patients",
+            "patients": plan.patients_per_arm * len(plan.arms),
             "il6_cutoff": plan.population.il6_cutoff(plan.model), "il6_high_fraction": plan.population.high_fraction,
             "follow_up_days": plan.arms[0].protocol.days, "scan_every": plan.surveillance.scan_every,
             "power_target": plan.power, "spec": plan.spec, "parameters": plan.model.parameters.values(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), **software_versions()}
+            "created": utc_now(), **software_versions()}
 
 
 @dataclass

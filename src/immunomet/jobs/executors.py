@@ -1,0 +1,92 @@
+"""Executors: where tasks run. One interface, ``concurrent.futures.Executor``:
+
+- ``inline``: in this thread, one after another (the batched engine threads over a task's
+  animals itself, so this is the default for it);
+- ``threads``: a thread pool (for work that releases the GIL);
+- ``processes``: worker processes started fresh (``spawn``: a forked child of a process that
+  already ran numba's threads can abort), for the scipy engine;
+- ``dask``: a Dask cluster's workers (``Client(address).get_executor()``, the ``dist`` extra).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from multiprocessing import get_context
+from typing import Iterator
+
+from ..errors import ImmunometError, SpecError
+
+EXECUTORS = ("inline", "threads", "processes", "dask")
+
+
+class InlineExecutor(Executor):
+    """Runs each submitted call at once in the calling thread; its future is already done."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # the runner re-raises it where the result is read
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            future.set_exception(exc)
+        return future
+
+
+def default_workers() -> int:
+    """The cores this process may use, at most 8."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, 8))
+
+
+@contextmanager
+def make_executor(kind: str = "inline", workers: int | None = None, address: str | None = None) -> Iterator[Executor]:
+    """An executor of ``kind`` with ``workers`` workers (default: the machine's cores); ``dask``
+    needs the scheduler ``address`` (tcp://HOST:PORT). Shut down (pending tasks cancelled) on exit."""
+    workers = workers or default_workers()
+    if kind == "inline":
+        yield InlineExecutor()
+    elif kind == "threads":
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            yield pool
+    elif kind == "processes":
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    elif kind == "dask":
+        with _dask_client(address) as client:
+            yield client.get_executor(pure=False)
+    else:
+        raise SpecError(f"executor {kind!r} unknown; use one of {', '.join(EXECUTORS)}")
+
+
+@contextmanager
+def _dask_client(address: str | None):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImmunometError("--scheduler tcp://...: needs Dask: pip install 'immunomet[dist]'") from None
+    if not address:
+        raise SpecError("the dask executor needs a scheduler address, e.g. tcp://HOST:8786")
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise ImmunometError(f"--scheduler {address}: cannot reach a Dask scheduler there ({exc})") from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def executor_for(engine: str, workers: int | None = None, scheduler: str = "local"):
+    """The executor a job on ``engine`` should use: Dask at ``scheduler`` (tcp://...) if given;
+    inline for the batched engine (it spreads a task's animals over the cores itself); worker
+    processes for the scipy engine when more than one worker is asked for."""
+    if scheduler != "local":
+        return make_executor("dask", workers, scheduler)
+    if engine == "batch" or (workers or 1) <= 1:
+        return make_executor("inline")
+    return make_executor("processes", workers)

@@ -1,0 +1,76 @@
+"""``RunFolderSink``: a job's tables written to a run folder task by task, with provenance and the catalog."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyarrow.compute as pc
+
+from ..jobs import Job, Sink, Task
+from ..provenance import utc_now
+from .catalog import Catalog
+from .run_folder import RunFolder
+
+
+class RunFolderSink(Sink):
+    """Writes each finished task of ``job`` into ``folder`` (atomic parts, then a manifest line) and
+    keeps ``provenance.json`` and the catalog of the folder's root up to date."""
+
+    def __init__(self, job: Job, folder: RunFolder, provenance: dict, catalog: bool = True):
+        self.job, self.folder, self.provenance = job, folder, provenance
+        self.catalog = Catalog(folder.path.parent) if catalog else None
+        self.started = time.perf_counter()
+
+    @classmethod
+    def create(cls, job: Job, root: str | Path = "runs", out: str | Path | None = None,
+               extra: dict | None = None, catalog: bool = True) -> "RunFolderSink":
+        """A new run folder for ``job`` (``out``, or ROOT/NAME-TIMESTAMP), recorded as running."""
+        description = job.describe()
+        folder = RunFolder.create(job.name, root, out)
+        folder.write_job(description)
+        spec = description.get("spec") if description else None
+        if isinstance(spec, dict):
+            folder.write_spec(spec, f"{description['kind']}.yaml")
+        size = sum(t.size for t in job.tasks())
+        provenance = {"name": job.name, "kind": job.kind, **job.provenance(), **(extra or {}),
+                      "run_id": folder.run_id, "individuals": size, "unit": job.unit, "status": "running",
+                      "created": utc_now(), "failed": 0, "wall_seconds": 0.0}
+        folder.write_provenance(provenance | {"indexed": catalog})
+        sink = cls(job, folder, provenance | {"indexed": catalog}, catalog)
+        if sink.catalog is not None:
+            sink.catalog.record(folder)
+        return sink
+
+    @classmethod
+    def reopen(cls, job: Job, folder: RunFolder) -> "RunFolderSink":
+        """The sink of an interrupted run in ``folder`` (its provenance and finished tasks kept)."""
+        provenance = folder.read_provenance() | {"status": "running"}
+        folder.write_provenance(provenance)
+        return cls(job, folder, provenance, bool(provenance.get("indexed", True)))
+
+    def done(self) -> set[int]:
+        return self.folder.completed_tasks()
+
+    def write(self, task: Task, tables) -> None:
+        failed = sum(pc.sum(pc.not_equal(t["status"], "success")).as_py() or 0
+                     for t in tables.values() if "status" in t.column_names)
+        self.folder.write_task(task.index, tables, {"failed": int(failed)})
+
+    def close(self, status: str) -> None:
+        wall = time.perf_counter() - self.started + float(self.provenance.get("wall_seconds") or 0.0)
+        failed = sum(int(e.get("failed", 0)) for e in self.folder.manifest().values())
+        self.provenance |= {"status": status, "finished": utc_now(), "wall_seconds": round(wall, 2), "failed": failed}
+        self.folder.write_provenance(self.provenance)
+        if self.catalog is not None:
+            self.catalog.record(self.folder)
+
+    def result(self):
+        return load_result(self.job, self.folder)
+
+
+def load_result(job: Job, folder: RunFolder):
+    """The job's result object from the finished tasks in ``folder``, with the run's provenance."""
+    result = job.finish(folder.read_pandas(job.schemas()))
+    if hasattr(result, "provenance"):
+        result.provenance = folder.read_provenance()
+    return result
