@@ -1,4 +1,5 @@
-"""Wall time of one simulated mouse per solver and protocol (scipy path).
+"""Wall time of one simulated mouse per solver and protocol (scipy reference path, and the
+batched engine on a cohort of one).
 
 Run: python benchmarks/single_mouse.py [--repeat N]
 Prints a table; used to choose the default solver and to size studies before the batched engine.
@@ -22,15 +23,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     model = load_model()
-    simulate(model, Protocol(days=1))  # compile once
-    print(f"{'protocol':<28} {'method':<7} {'s/mouse':>8} {'mice/s':>7} {'visible':>8}")
+    simulate(model, Protocol(days=1))  # load (or compile) the batched engine once
+    print(f"{'protocol':<28} {'engine':<13} {'s/mouse':>8} {'mice/s':>7} {'visible':>8}")
     for label, protocol in PROTOCOLS.items():
-        for method in ("LSODA", "BDF", "Radau"):
+        for engine, method in (("scipy", "LSODA"), ("scipy", "BDF"), ("scipy", "Radau"), ("batch", "BDF")):
             start = time.perf_counter()
             for seed in range(args.repeat):
-                result = simulate(model, protocol, seed=seed, options=SolverOptions(method=method))
+                result = simulate(model, protocol, seed=seed, options=SolverOptions(method=method), engine=engine)
             per = (time.perf_counter() - start) / args.repeat
-            print(f"{label:<28} {method:<7} {per:>8.3f} {1 / per:>7.1f} {result.nodules.visible:>8d}")
+            name = f"{engine} {method}" if engine == "scipy" else "batch (1)"
+            print(f"{label:<28} {name:<13} {per:>8.3f} {1 / per:>7.1f} {result.nodules.visible:>8d}")
 
 
 if __name__ == "__main__":

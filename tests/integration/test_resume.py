@@ -33,9 +33,9 @@ def test_a_killed_run_resumes_without_losing_or_doubling_animals(tmp_path):
     cmd = [sys.executable, "-m", "immunomet", "run", str(study_file), "--engine", "scipy", "--workers", "1",
            "--chunk-size", "1", "--quiet", "--out", str(run_dir)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    parts = run_dir / "tables" / "animals"
+    manifest = run_dir / "manifest.jsonl"
     deadline = time.time() + 120
-    while time.time() < deadline and (not parts.is_dir() or len(list(parts.glob("part-*"))) < 4):
+    while time.time() < deadline and (not manifest.is_file() or manifest.read_text().count("\n") < 4):
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

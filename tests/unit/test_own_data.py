@@ -46,7 +46,10 @@ def broken(tmp_path):
         path.write_text(path.read_text().replace(old, new, 1))
     edit("observables", "perforin_of_cd8", "perforin")
     edit("conditions", "il6-ko\tanti-pdl1", "il6-kx\tanti-pdl1")
-    edit("measurements", "\t800.0", "\teight")
+    lines = (folder / "measurements.tsv").read_text().splitlines()
+    header, first = lines[0].split("\t"), lines[1].split("\t")
+    first[header.index("measurement")] = "eight"  # the first data row (row 2) is not a number
+    (folder / "measurements.tsv").write_text("\n".join([lines[0], "\t".join(first), *lines[2:]]) + "\n")
     edit("parameters", "1.43\t7.17", "1.0\t7.17")
     edit("observables", "sigma_perforin", "sigma_perforn")
     return folder

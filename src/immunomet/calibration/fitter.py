@@ -88,7 +88,7 @@ class Fitter:
                     + self.summary.to_string(index=False))
 
     def plot(self):
-        from ..report.calibration_figures import fit_figure
+        from .plotting import fit_figure
 
         return fit_figure(self)
 
