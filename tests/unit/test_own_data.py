@@ -58,13 +58,14 @@ def broken(tmp_path):
 def test_lint_names_each_problem_with_table_row_and_column(broken):
     issues = lint(read_tables(broken), mouse_model())
     text = "\n".join(issues)
-    assert len(issues) == 5, text
+    assert len(issues) == 6, text
     assert "observables.tsv row 3, column readout: 'perforin'" in text
     assert "conditions.tsv row 4, column genotype/treatments: unknown genotype 'il6-kx'" in text
     assert "measurements.tsv row 2, column measurement: 'eight' is not a number" in text
     assert "parameters.tsv row 2, column lowerBound/upperBound: kill_max must stay within its prior" in text
     assert "noiseParameter: 'sigma_perforn' is neither a positive number nor a parameterId" in text
-    with pytest.raises(DataError, match="and 4 more"):
+    assert "parameterId: 'sigma_perforin' is neither a model parameter nor the noiseParameter" in text
+    with pytest.raises(DataError, match="and 5 more"):
         load_problem(broken, mouse_model())
 
 
@@ -87,4 +88,4 @@ def test_fit_command_bad_tables_exit_2_in_one_line(broken):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     lint_run = subprocess.run([sys.executable, "-m", "immunomet", "fit", str(broken), "--lint"],
                               capture_output=True, text=True)
-    assert lint_run.returncode == 1 and lint_run.stdout.count("\n") == 5
+    assert lint_run.returncode == 1 and lint_run.stdout.count("\n") == 6

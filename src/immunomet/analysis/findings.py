@@ -139,7 +139,7 @@ def check_findings(result, plan, *, patients: pd.DataFrame | None = None, findin
         if missing:
             out.append(FindingResult(finding, "NOT RUN", pd.DataFrame(), "the run has no arm " + "; ".join(missing)))
             continue
-        absent = sorted({c.readout for c in finding.criteria if c.readout != SURV and c.readout not in wide})
+        absent = sorted({c.readout for c in finding.criteria if c.readout != SURV and not _measured(wide, c.readout)})
         if absent:
             out.append(FindingResult(finding, "NOT RUN", pd.DataFrame(), "the run has no readout " + ", ".join(absent)))
             continue
@@ -152,6 +152,11 @@ def check_findings(result, plan, *, patients: pd.DataFrame | None = None, findin
         table["passed"] = [_passes(r, alpha, significance) for r in table.to_dict("records")]
         out.append(FindingResult(finding, "PASS" if table["passed"].all() else "FAIL", table))
     return out
+
+
+def _measured(wide: pd.DataFrame, readout: str) -> bool:
+    """True if the run measured ``readout`` in at least one animal."""
+    return readout in wide and bool(wide[readout].notna().any())
 
 
 def _check_patients(finding: Finding, patients: pd.DataFrame | None, alpha: float,

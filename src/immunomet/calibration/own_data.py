@@ -30,6 +30,7 @@ from scipy import special
 from ..errors import DataError, ImmunometError
 from ..readouts import READOUTS
 from ..spec import Injection, Model, Protocol, Treatment
+from ..spec.limits import MAX_CELLS, MAX_DAYS
 
 TABLES = {
     "conditions": ("conditionId", "genotype", "treatments", "cells"),
@@ -124,11 +125,28 @@ def lint(tables: dict[str, pd.DataFrame], model: Model) -> list[str]:
         return issues
     issues += _lint_parameters(tables["parameters"], model)
     noise_ids = set(tables["parameters"]["parameterId"]) - set(model.parameters)
+    issues += _lint_unused_ids(tables["parameters"], noise_ids, set(tables["observables"]["noiseParameter"]), model)
     issues += _lint_conditions(tables["conditions"], model)
     issues += _lint_observables(tables["observables"], noise_ids)
-    issues += _lint_measurements(tables["measurements"], set(tables["observables"]["observableId"]),
-                                 set(tables["conditions"]["conditionId"]))
+    issues += _duplicates(tables["conditions"], "conditions", "conditionId")
+    issues += _duplicates(tables["observables"], "observables", "observableId")
+    issues += _lint_measurements(tables["measurements"], tables["observables"], set(tables["conditions"]["conditionId"]))
     return issues
+
+
+def _duplicates(t: pd.DataFrame, table: str, column: str) -> list[str]:
+    twice = t[column][t[column].duplicated()]
+    return [f"{_where(table, int(i), column)}: {v!r} is used twice; each {column} once" for i, v in twice.items()]
+
+
+def _lint_unused_ids(t: pd.DataFrame, noise_ids: set[str], used: set[str], model: Model) -> list[str]:
+    """A parameterId that is not a model parameter must be a noise parameter of an observable
+    (otherwise it is a misspelt model parameter that would be 'fitted' without effect)."""
+    from ..spec.parameters import did_you_mean
+
+    return [f"{_where('parameters', i, 'parameterId')}: {pid!r} is neither a model parameter nor the "
+            f"noiseParameter of an observable{did_you_mean(pid, model.parameters)}"
+            for i, pid in t["parameterId"].items() if pid in noise_ids and pid not in used]
 
 
 def _where(table: str, i: int, column: str) -> str:
@@ -181,8 +199,10 @@ def _lint_conditions(t: pd.DataFrame, model: Model) -> list[str]:
             model.resolve(Protocol(str(row["genotype"]), treatments, Injection(cells=1.0), 30.0))
         except ImmunometError as exc:
             issues.append(f"{_where('conditions', i, 'genotype/treatments')}: {exc}")
-        if _number(row["cells"], positive=True) is None:
-            issues.append(f"{_where('conditions', i, 'cells')}: {row['cells']!r} is not a positive number")
+        cells = _number(row["cells"], positive=True)
+        if cells is None or cells > MAX_CELLS:
+            issues.append(f"{_where('conditions', i, 'cells')}: {row['cells']!r} is not a number of cells in "
+                          f"(0, {MAX_CELLS:g}]")
     return issues
 
 
@@ -200,20 +220,36 @@ def _lint_observables(t: pd.DataFrame, noise_ids: set[str]) -> list[str]:
     return issues
 
 
-def _lint_measurements(t: pd.DataFrame, observables: set[str], conditions: set[str]) -> list[str]:
+def _lint_measurements(t: pd.DataFrame, observables: pd.DataFrame, conditions: set[str]) -> list[str]:
     issues = []
+    distribution = dict(zip(observables["observableId"], observables["noiseDistribution"]))
     for i, row in t.iterrows():
-        if row["observableId"] not in observables:
+        if row["observableId"] not in distribution:
             issues.append(f"{_where('measurements', i, 'observableId')}: {row['observableId']!r} is not in observables.tsv")
         if row["conditionId"] not in conditions:
             issues.append(f"{_where('measurements', i, 'conditionId')}: {row['conditionId']!r} is not in conditions.tsv")
-        if _number(row["time"], positive=True) is None:
-            issues.append(f"{_where('measurements', i, 'time')}: {row['time']!r} is not a day > 0")
-        if _number(row["measurement"]) is None:
+        day = _number(row["time"], positive=True)
+        if day is None or day > MAX_DAYS:
+            issues.append(f"{_where('measurements', i, 'time')}: {row['time']!r} is not a day in (0, {MAX_DAYS:g}]")
+        value = _number(row["measurement"])
+        if value is None:
             issues.append(f"{_where('measurements', i, 'measurement')}: {row['measurement']!r} is not a number")
+        else:
+            problem = _outside_support(value, distribution.get(row["observableId"]))
+            if problem:
+                issues.append(f"{_where('measurements', i, 'measurement')}: {row['measurement']!r} {problem}")
     if t.empty:
         issues.append("measurements.tsv: no measurements")
     return issues
+
+
+def _outside_support(value: float, distribution: str | None) -> str:
+    """Why ``value`` cannot come from ``distribution`` ("" if it can)."""
+    if distribution == "lognormal" and value <= 0:
+        return "cannot come from a log-normal observable (values > 0); use noiseDistribution normal"
+    if distribution in ("poisson", "negative_binomial") and (value < 0 or value != int(value)):
+        return f"is not a count (a whole number >= 0) for a {distribution} observable"
+    return ""
 
 
 def load_problem(folder: str | Path, model: Model) -> OwnDataProblem:

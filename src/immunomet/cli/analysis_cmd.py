@@ -10,7 +10,7 @@ from ..analysis.findings import findings_table
 from ..analysis.power import power_analysis
 from ..jobs import default_workers
 from ..studies import load_builtin, load_study_file, plan_study, run_study
-from ._args import positive_int
+from ._args import fraction, positive_int
 
 
 def register(sub) -> None:
@@ -30,7 +30,7 @@ def register(sub) -> None:
                    help="a study file or run folder (default: the built-in toyoshima2019)")
     p.add_argument("--pool", type=positive_int, default=40, help="simulated animals per arm (default 40)")
     p.add_argument("--reps", type=positive_int, default=200, help="drawn experiments per n (default 200)")
-    p.add_argument("--power", type=float, default=0.8, help="target power (default 0.8)")
+    p.add_argument("--power", type=fraction, default=0.8, help="target power (default 0.8)")
     p.add_argument("--workers", type=positive_int, default=None)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=power)

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from ..interop import write_sbml
+from ._args import writable_folder
 from .simulate_cmd import add_protocol_options, model_and_protocol
 
 
@@ -19,6 +20,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model, protocol = model_and_protocol(args)
+    writable_folder(args.out.parent, "--out")
     path = write_sbml(model, args.out, protocol)
     print(f"wrote {path} ({model.name}, model {model.hash}; {protocol.genotype}, "
           f"{len(protocol.treatments)} treatment(s), {protocol.days:g} days)")

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from ..errors import ImmunometError
 from . import (analysis_cmd, calibration_cmd, export_cmd, model_cmd, patient_cmd, population_cmd, simulate_cmd,
@@ -34,22 +36,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so the run ends as it does on Ctrl-C: interrupted,
+    finished work kept, workers stopped."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         return int(args.handler(args) or 0)
     except ImmunometError as exc:
         sys.stderr.write(f"immunomet: error: {exc}\n")
         return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("immunomet: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        kept = getattr(exc, "kept", None)
+        where = f"; finished work is kept in {kept.path}: 'immunomet resume {kept.path}' runs the rest" if kept else ""
+        sys.stderr.write(f"immunomet: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}{where}\n")
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

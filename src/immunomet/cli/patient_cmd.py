@@ -10,7 +10,7 @@ import pandas as pd
 from ..analysis.dfs import dfs_by_il6, published_cohorts
 from ..analysis.trials import arm_comparisons
 from ..jobs import default_workers
-from ..studies import load_builtin_trial, load_trial_file, plan_trial, run_trial
+from ..studies import load_builtin_trial, load_trial_file, parse_trial, plan_trial, run_trial
 from ..studies.builtin import builtin_trials
 from ._args import fraction, nonnegative_int, output_folder, positive_int
 
@@ -27,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, default=None, help="folder for tables and figures (default runs/patients-TIME)")
     p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--allow-large", action="store_true", help="run more than 10^7 patients")
     p.set_defaults(handler=patients)
 
     p = sub.add_parser("trial", help="run a virtual adjuvant trial described in a YAML file",
@@ -41,6 +42,7 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/TRIAL-TIME)")
     p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--allow-large", action="store_true", help="run more than 10^7 patients")
     p.set_defaults(handler=trial)
 
     p = sub.add_parser("optimize", help="choose doses and days of anti-IL-6R and anti-PD-L1 within a budget",
@@ -65,14 +67,15 @@ def register(sub) -> None:
 
 
 def _overrides(spec, args, count_field: str):
-    changes = {}
+    """The spec with the command line's --patients, --seed and --high-fraction, validated again."""
+    data = spec.model_dump(mode="json")
     if args.patients is not None:
-        changes[count_field] = args.patients
+        data[count_field] = args.patients
     if args.seed is not None:
-        changes["seed"] = args.seed
+        data["seed"] = args.seed
     if getattr(args, "high_fraction", None) is not None:
-        changes["population"] = spec.population.model_copy(update={"il6_high_fraction": args.high_fraction})
-    return spec.model_copy(update=changes)
+        data["population"]["il6_high_fraction"] = args.high_fraction
+    return parse_trial(data, "command line")
 
 
 def patients(args: argparse.Namespace) -> int:
@@ -80,7 +83,7 @@ def patients(args: argparse.Namespace) -> int:
 
     spec = _overrides(load_builtin_trial("dfs_by_il6"), args, "patients_per_arm")
     plan = plan_trial(spec, engine=args.engine)
-    result = run_trial(plan, workers=default_workers(), progress=not args.quiet)
+    result = run_trial(plan, workers=default_workers(), progress=not args.quiet, allow_large=args.allow_large)
     out = output_folder(args.out, "patients")
     result.save(out)
     dfs = dfs_by_il6(result.patients)
@@ -104,7 +107,7 @@ def trial(args: argparse.Namespace) -> int:
 
     spec = _overrides(load_trial_file(args.trial_file), args, "patients_per_arm")
     plan = plan_trial(spec, engine=args.engine)
-    result = run_trial(plan, workers=default_workers(), progress=not args.quiet)
+    result = run_trial(plan, workers=default_workers(), progress=not args.quiet, allow_large=args.allow_large)
     out = output_folder(args.out, spec.name)
     result.save(out)
     comparisons = arm_comparisons(result.patients, result.arms, power=spec.power, reps=args.reps, seed=spec.seed)

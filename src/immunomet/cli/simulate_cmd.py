@@ -8,7 +8,7 @@ from ..errors import SpecError
 from ..models import load_model
 from ..simulate import SolverOptions, simulate
 from ..spec import Injection, Protocol, Treatment
-from ._args import nonnegative_int as _nonnegative_int, positive_float as _positive_float
+from ._args import cells, days, nonnegative_int as _nonnegative_int, writable_folder
 
 EXAMPLE = "immunomet simulate --genotype il6-ko --treat anti-pdl1:200ug@d7,d10 --days 40 --out runs/ko-pdl1"
 
@@ -28,6 +28,8 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model, protocol = model_and_protocol(args)
+    if args.out is not None:
+        writable_folder(args.out, "--out")  # before the simulation, not after it
     result = simulate(model, protocol, seed=args.seed, options=SolverOptions(method=args.method), engine=args.engine)
     print(result)
     if args.out is not None:
@@ -44,8 +46,8 @@ def add_protocol_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--treat", action="append", default=[], metavar="AGENT:DOSE@dDAY,...",
                    help="a treatment, e.g. anti-pdl1:200ug@d7,d10 or anti-il6r:2mg:iv@d0; repeat to combine. "
                         "Agents: anti-cd8, anti-ifnar1, anti-il12, anti-pdl1, anti-il6r, anti-il6, isotype, poly-ic")
-    p.add_argument("--cells", type=_positive_float, default=1e5, help="CT26 cells injected into the spleen (default 1e5)")
-    p.add_argument("--days", type=_positive_float, default=28.0, help="days to follow (default 28)")
+    p.add_argument("--cells", type=cells, default=1e5, help="CT26 cells injected into the spleen (default 1e5)")
+    p.add_argument("--days", type=days, default=28.0, help="days to follow (default 28)")
     p.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                    help="change a model parameter for this run (must stay within its prior)")
 

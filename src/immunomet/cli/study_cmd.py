@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
+from ..errors import DataError
 from ..jobs import default_workers
-from ..store import Catalog, execute_study, resume
+from ..store import Catalog, check, execute_study, resume
 from ..studies import StudyResult, builtin_studies, load_builtin, load_study_file, plan_study
 from ..studies.builtin import builtin_study_text
 from ..studies.spec import StudySpec
@@ -38,6 +39,14 @@ def register(sub) -> None:
     p.add_argument("--scheduler", type=scheduler_address, default="local", help=_SCHEDULER_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=resume_run)
+
+    p = sub.add_parser("check", help="check a run folder: missing, corrupt or doubled parts",
+                       description="Compare a run folder's manifest with its files: every finished task's parts "
+                                   "present with their row counts and SHA-256, no part that no task owns, no task "
+                                   "recorded twice, and which tasks are not finished. Exit 1 if anything is wrong; "
+                                   "'immunomet resume RUN' re-runs exactly the damaged and unfinished tasks.")
+    p.add_argument("run_folder", type=Path, metavar="RUN")
+    p.set_defaults(handler=check_run)
 
     p = sub.add_parser("study", help="list, show or describe study specs")
     p.add_argument("action", choices=["list", "show", "schema"],
@@ -74,6 +83,8 @@ def _run_options(p: argparse.ArgumentParser) -> None:
                    help="batch (auto, the default): the compiled cohort engine, threads over all cores; scipy: the "
                         "reference solver, one animal at a time over --workers processes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--allow-large", action="store_true",
+                   help="run more than 10^7 mice (refused otherwise: hours to days of compute, usually a typo)")
 
 
 def reproduce(args: argparse.Namespace) -> int:
@@ -85,7 +96,7 @@ def reproduce(args: argparse.Namespace) -> int:
     workers = args.workers or default_workers()
     analysis = run_reproduce(load_builtin(args.study), engine=args.engine, animals=args.animals, seed=args.seed,
                              workers=workers, chunk_size=args.chunk_size or 0, root=_root(args), out=args.out,
-                             scheduler=args.scheduler, progress=not args.quiet)
+                             scheduler=args.scheduler, progress=not args.quiet, allow_large=args.allow_large)
     _print_run(analysis.result, analysis.folder, args, workers)
     print(f"\nvirtual patients: {len(analysis.cohort.patients)} after resection (built-in trial dfs_by_il6), in "
           f"{analysis.path / 'patients'}")
@@ -102,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
         plan = plan.with_seed(args.seed)
     workers = args.workers or default_workers()
     result, folder = execute_study(plan, root=_root(args), out=args.out, workers=workers,
-                                   chunk_size=args.chunk_size or 0, progress=not args.quiet, scheduler=args.scheduler)
+                                   chunk_size=args.chunk_size or 0, progress=not args.quiet, scheduler=args.scheduler,
+                                   allow_large=args.allow_large)
     _print_run(result, folder, args, workers)
     return 0 if result.n_failed == 0 else 1
 
@@ -125,8 +137,22 @@ def resume_run(args: argparse.Namespace) -> int:
     result, folder = resume(args.run_folder, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
     print(result)
     prov = result.provenance
-    print(f"\nrun folder: {folder.path}  ({prov.get('status')}, {prov.get('individuals')} {prov.get('unit')})")
+    unit = {"mouse": "mice"}.get(prov.get("unit"), f"{prov.get('unit')}s")
+    print(f"\nrun folder: {folder.path}  ({prov.get('status')}, {prov.get('individuals')} {unit})")
     return 0 if not prov.get("failed") else 1
+
+
+def check_run(args: argparse.Namespace) -> int:
+    job, problems = check(args.run_folder)
+    tasks = len(job.tasks())
+    if not problems:
+        print(f"{args.run_folder}: {tasks} tasks, every part present and whole")
+        return 0
+    for problem in problems:
+        print(problem)
+    print(f"\n{len(problems)} problem(s) in {tasks} tasks; 'immunomet resume {args.run_folder}' re-runs the damaged "
+          "and unfinished tasks")
+    return 1
 
 
 def study(args: argparse.Namespace) -> int:
@@ -140,6 +166,8 @@ def study(args: argparse.Namespace) -> int:
 
 
 def runs(args: argparse.Namespace) -> int:
+    if args.root.exists() and not args.root.is_dir():
+        raise DataError(f"--root {str(args.root)!r} is a file; give the folder that holds the run folders")
     catalog = Catalog(args.root)
     table = catalog.rebuild() if args.rebuild else catalog.runs()
     if table.empty:

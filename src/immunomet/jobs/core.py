@@ -49,6 +49,10 @@ class Job(ABC):
     def schemas(self) -> dict[str, pa.Schema]:
         """The schema of every table the job writes (an empty job still has its tables)."""
 
+    def check_size(self, allow_large: bool = False) -> None:
+        """Raise a one-line SpecError before a job too large to be meant (e.g. 10^9 animals from a
+        typo); ``allow_large`` lets a user who means it run it. The default accepts any job."""
+
     def describe(self) -> dict[str, Any] | None:
         """A JSON-able description from which ``store`` can rebuild the job (to resume it);
         None if the job cannot be resumed from a run folder."""

@@ -16,11 +16,13 @@ from .sinks import MemorySink, Sink
 
 
 def run_job(job: Job, *, executor: Executor | None = None, sink: Sink | None = None, progress: bool = False,
-            max_pending: int | None = None) -> Any:
+            max_pending: int | None = None, allow_large: bool = False) -> Any:
     """Run ``job``'s unfinished tasks on ``executor`` (default: inline) into ``sink`` (default:
-    memory) and return ``sink.result()``."""
+    memory) and return ``sink.result()``. A job too large to be meant is refused unless
+    ``allow_large`` (``Job.check_size``)."""
     from tqdm.auto import tqdm
 
+    job.check_size(allow_large)
     executor = executor or InlineExecutor()
     sink = sink or MemorySink(job)
     tasks = job.tasks()
@@ -35,8 +37,9 @@ def run_job(job: Job, *, executor: Executor | None = None, sink: Sink | None = N
         with _ticker(job, executor, bar if progress else None) as tick:
             _drain(job, executor, sink, todo, limit, tick, bar)
         status = "complete"
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through the CLI's handler
         status = "interrupted"
+        exc.kept = getattr(sink, "folder", None)  # where the finished tasks are, for the message
         raise
     finally:
         bar.close()

@@ -47,7 +47,7 @@ def dots_figure(result, readouts: list[tuple[str, str]], arms: list[str], day: f
     plt = _plt()
     wide = result.wide(day)
     arms = [a for a in arms if a in set(wide["arm"])]
-    readouts = [(n, t) for n, t in readouts if n in wide]
+    readouts = [(n, t) for n, t in readouts if n in wide and wide[n].notna().any()]
     cols = min(4, max(1, len(readouts)))
     rows = int(np.ceil(len(readouts) / cols)) or 1
     fig, axes = plt.subplots(rows, cols, figsize=(4.3 * cols, 4.4 * rows), constrained_layout=True, squeeze=False)

@@ -54,6 +54,17 @@ def parameter_matrix(models: Sequence[Model]) -> np.ndarray:
     return np.array([[m.parameters[n].value for n in compiled.parameter_names] for m in models], dtype=float)
 
 
+def bytes_per_animal(model: Model, protocol: Protocol, options: SolverOptions | None = None) -> int:
+    """Memory one animal of ``protocol`` takes in a CohortResult and while it is computed: states at
+    the output times, and colonisation rates and statistics on the fine grid."""
+    from .views import first_event
+
+    options = options or SolverOptions()
+    outputs = (protocol.days - first_event(protocol)) / options.output_step + 2
+    fine = (protocol.days - protocol.injection.day) / options.rate_step + 2
+    return int(8 * (outputs * (len(model.species) + 1) + 4 * fine))
+
+
 def parameter_rows(model: Model, names, values: np.ndarray, *, check: bool = True) -> np.ndarray:
     """(rows, parameters): the model's values with columns ``names`` set to ``values`` (rows x
     names), checked against each parameter's prior range (a value outside it names the parameter)."""

@@ -11,6 +11,7 @@ from typing import Mapping
 
 from ..errors import SpecError
 from ._frozen import frozen_mapping, reduce_frozen
+from .limits import MAX_CELLS, MAX_DAYS, MAX_DOSE_UG
 from ..units import parse_unit
 
 ROUTES = ("ip", "iv", "sc")
@@ -61,10 +62,19 @@ class Treatment:
     route: str = "ip"
 
     def __post_init__(self) -> None:
-        if not self.amount >= 0:
-            raise SpecError(f"treatment {self.agent}: dose must be >= 0, got {self.amount}")
+        object.__setattr__(self, "days", tuple(float(d) for d in self.days))
+        if not 0 <= self.amount <= MAX_DOSE_UG:
+            raise SpecError(f"treatment {self.agent}: dose must be between 0 and {MAX_DOSE_UG:g} ug (10 g), "
+                            f"got {self.amount:g}")
         if not self.days:
             raise SpecError(f"treatment {self.agent}: give at least one day")
+        bad = [d for d in self.days if not abs(d) <= MAX_DAYS]
+        if bad:
+            raise SpecError(f"treatment {self.agent}: day {bad[0]:g} is not within {MAX_DAYS:g} days of the injection")
+        twice = sorted({d for d in self.days if self.days.count(d) > 1})
+        if twice:
+            raise SpecError(f"treatment {self.agent}: day {twice[0]:g} is given twice; give one dose per day "
+                            "(the sum, if two were meant)")
         if self.route not in ROUTES:
             raise SpecError(f"treatment {self.agent}: route {self.route!r} unknown; use one of {', '.join(ROUTES)}")
 
@@ -125,8 +135,11 @@ class Injection:
     route: str = "intrasplenic"
 
     def __post_init__(self) -> None:
-        if not self.cells > 0:
-            raise SpecError(f"injection: cells must be > 0, got {self.cells}")
+        if not 0 < self.cells <= MAX_CELLS:
+            raise SpecError(f"injection: cells must be > 0 and at most {MAX_CELLS:g} (about 1 g of cells), "
+                            f"got {self.cells:g}")
+        if not abs(self.day) <= MAX_DAYS:
+            raise SpecError(f"injection: day must be within {MAX_DAYS:g} days of day 0, got {self.day:g}")
         if self.route not in INJECTION_ROUTES:
             raise SpecError(f"injection route {self.route!r} unknown; use one of {', '.join(INJECTION_ROUTES)}")
 
@@ -147,8 +160,8 @@ class Protocol:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "treatments", tuple(self.treatments))
-        if not self.days > 0:
-            raise SpecError(f"protocol: days must be > 0, got {self.days}")
+        if not 0 < self.days <= MAX_DAYS:
+            raise SpecError(f"protocol: days (follow-up) must be > 0 and at most {MAX_DAYS:g}, got {self.days:g}")
         for t in self.treatments:
             late = [d for d in t.days if d > self.days]
             if late:

@@ -14,33 +14,37 @@ import yaml
 from ..errors import DataError
 from ..jobs import Job, executor_for, run_job
 from ..studies import StudyJob, StudyPlan, StudyResult, TrialJob, parse_study, parse_trial, plan_study, plan_trial
-from .run_folder import RunFolder
+from .integrity import Problem, check_run, quarantine, verify_complete
+from .run_folder import MANIFEST, RunFolder
 from .sink import RunFolderSink, load_result
 
-__all__ = ["JOB_KINDS", "execute", "execute_study", "open_run", "rebuild_job", "resume"]
+__all__ = ["JOB_KINDS", "check", "execute", "execute_study", "open_run", "rebuild_job", "resume"]
 
 
 def execute(job: Job, engine: str, *, root: str | Path = "runs", out: str | Path | None = None, workers: int = 1,
-            progress: bool = True, scheduler: str = "local", catalog: bool = True) -> tuple[Any, RunFolder]:
+            progress: bool = True, scheduler: str = "local", catalog: bool = True,
+            allow_large: bool = False) -> tuple[Any, RunFolder]:
     """Run ``job`` (on ``engine``'s executor, see ``jobs.executor_for``) into a new run folder
-    (indexed in the root's catalog unless ``catalog`` is False, e.g. for a run inside another)."""
+    (indexed in the root's catalog unless ``catalog`` is False, e.g. for a run inside another).
+    A job too large to be meant is refused before the folder exists, unless ``allow_large``."""
+    job.check_size(allow_large)
     extra = {"workers": workers, "scheduler": scheduler}
     sink = RunFolderSink.create(job, root, out, extra, catalog=catalog)
     with executor_for(engine, workers, scheduler) as executor:
-        result = run_job(job, executor=executor, sink=sink, progress=progress)
+        result = run_job(job, executor=executor, sink=sink, progress=progress, allow_large=True)
     return result, sink.folder
 
 
 def execute_study(plan: StudyPlan, *, root: str | Path = "runs", out: str | Path | None = None,
                   workers: int = 1, chunk_size: int = 0, progress: bool = True,
-                  figure: bool = True, scheduler: str = "local") -> tuple[StudyResult, RunFolder]:
+                  figure: bool = True, scheduler: str = "local", allow_large: bool = False) -> tuple[StudyResult, RunFolder]:
     """Simulate every animal of a study, writing each finished chunk to the run folder as it arrives.
 
     The catalog lives in ``root`` (the parent of ``out`` when ``out`` is given). Results are the
     same for any ``workers`` and ``chunk_size``. An interrupted run is finished with ``resume``.
     """
     result, folder = execute(StudyJob(plan, chunk_size), plan.engine, root=root if out is None else Path(out).parent,
-                             out=out, workers=workers, progress=progress, scheduler=scheduler)
+                             out=out, workers=workers, progress=progress, scheduler=scheduler, allow_large=allow_large)
     if figure:
         result.plot(folder.path / "figure.png")
     return result, folder
@@ -53,11 +57,15 @@ def resume(path: str | Path, *, workers: int = 1, progress: bool = True, figure:
     folder = RunFolder(path)
     description = folder.read_job()
     job, engine = rebuild_job(description, folder)
-    if folder.read_provenance().get("status") == "complete":
+    expected = {t.index for t in job.tasks()}
+    damaged = [p for p in check_run(folder, expected) if p.kind != "unfinished"]
+    if damaged:
+        quarantine(folder, damaged)  # their tasks are run again below
+    elif folder.read_provenance().get("status") == "complete" and expected <= folder.completed_tasks():
         return load_result(job, folder), folder
     sink = RunFolderSink.reopen(job, folder)
     with executor_for(engine, workers, scheduler) as executor:
-        result = run_job(job, executor=executor, sink=sink, progress=progress)
+        result = run_job(job, executor=executor, sink=sink, progress=progress, allow_large=True)  # allowed at the start
     if figure and isinstance(job, StudyJob):
         result.plot(folder.path / "figure.png")
     return result, folder
@@ -65,12 +73,29 @@ def resume(path: str | Path, *, workers: int = 1, progress: bool = True, figure:
 
 def open_run(path: str | Path) -> tuple[Job, Any, RunFolder]:
     """(job, result, folder) of the run at ``path``: its job rebuilt from job.json and the tables
-    of its finished tasks (see the provenance's ``status`` for whether it is complete)."""
+    of its finished tasks (see the provenance's ``status`` for whether it is complete). A run
+    recorded as complete whose parts are not all there and whole is refused (DataError)."""
     folder = RunFolder(path)
     if not (folder.path / "job.json").is_file() and not (folder.path / "provenance.json").is_file():
         raise DataError(f"{str(path)!r} is not a run folder (no job.json); give a folder under runs/")
     job, _ = rebuild_job(folder.read_job(), folder)
+    if folder.read_provenance().get("status") == "complete":
+        verify_complete(folder, {t.index for t in job.tasks()})
     return job, load_result(job, folder), folder
+
+
+def check(path: str | Path) -> tuple[Job, list[Problem]]:
+    """(job, problems) of the run at ``path``: missing, corrupt, stray or doubled parts, and tasks
+    the job has that the run has not finished."""
+    folder = RunFolder(path)
+    job, _ = rebuild_job(folder.read_job(), folder)
+    expected = {t.index for t in job.tasks()}
+    problems = check_run(folder, expected)
+    missing = sorted(expected - folder.completed_tasks())
+    if missing:
+        problems.append(Problem("unfinished", None, MANIFEST, f"{len(missing)} of {len(expected)} tasks not finished "
+                                f"(e.g. task {missing[0]}); 'immunomet resume' runs them"))
+    return job, problems
 
 
 def rebuild_job(description: dict, folder: RunFolder) -> tuple[Job, str]:
@@ -80,8 +105,17 @@ def rebuild_job(description: dict, folder: RunFolder) -> tuple[Job, str]:
     if kind not in JOB_KINDS:
         raise DataError(f"{folder.path}: job.json holds kind {kind!r}, which cannot be resumed; "
                         f"resumable kinds: {', '.join(JOB_KINDS)}")
+    recorded_spec = folder.read_provenance().get("spec")
+    if recorded_spec is not None and first_difference(recorded_spec, description["spec"]):
+        raise DataError(f"{folder.path}/job.json: {first_difference(recorded_spec, description['spec'])} against the "
+                        "spec in provenance.json; job.json was edited after the run started. Restore it or start a "
+                        "new run")
     _check_spec_file(folder, description)
-    job = JOB_KINDS[kind](description)
+    try:
+        job = JOB_KINDS[kind](description)
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"{folder.path}/job.json: not a {kind} job any more ({exc}); restore it or start a new "
+                        "run") from None
     recorded = folder.read_provenance().get("model_hash")
     model_hash = job.plan.model.hash
     if recorded and recorded != model_hash:

@@ -38,17 +38,22 @@ class RunFolder:
 
     @classmethod
     def create(cls, name: str, root: str | Path = "runs", out: str | Path | None = None) -> "RunFolder":
-        if out is not None:
-            path = Path(out)
-            if path.exists() and any(path.iterdir()):
-                raise DataError(f"--out {str(path)!r} exists and is not empty; choose a new folder or remove it")
-        else:
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            path, n = Path(root) / f"{name}-{stamp}", 1
-            while path.exists():
-                n += 1
-                path = Path(root) / f"{name}-{stamp}-{n}"
-        (path / "tables").mkdir(parents=True, exist_ok=True)
+        """A new, empty run folder: ``out``, or ROOT/NAME-TIMESTAMP (-2, -3, ... if taken). Creating the
+        folder is the claim, so runs started at the same second by several processes never share one."""
+        try:
+            if out is not None:
+                path = Path(out)
+                if path.exists() and (not path.is_dir() or any(path.iterdir())):
+                    raise DataError(f"--out {str(path)!r} exists and is not an empty folder; choose a new folder or "
+                                    "remove it")
+                path.mkdir(parents=True, exist_ok=True)
+            else:
+                path = _claim(Path(root), f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+            (path / "tables").mkdir(exist_ok=True)
+        except OSError as exc:
+            flag = "--out" if out is not None else "--root"
+            raise DataError(f"{flag} {str(out if out is not None else root)!r}: cannot write a run folder there "
+                            f"({exc.strerror or exc}); choose a folder you can write") from None
         return cls(path)
 
     @property
@@ -63,7 +68,7 @@ class RunFolder:
         file = self.path / "job.json"
         if not file.is_file():
             raise DataError(f"{str(self.path)!r} is not a run folder of this immunomet version (no job.json)")
-        return json.loads(file.read_text())
+        return _read_json(file, "the job as run")
 
     def write_spec(self, spec: dict, name: str = "study.yaml") -> None:
         _atomic_write_text(self.path / name, yaml.safe_dump(spec, sort_keys=False))
@@ -84,7 +89,7 @@ class RunFolder:
         file = self.path / "provenance.json"
         if not file.is_file():
             raise DataError(f"{str(self.path)!r} is not a run folder (no provenance.json)")
-        return json.loads(file.read_text())
+        return _read_json(file, "the run's provenance")
 
     # ---- tables -------------------------------------------------------------------------
     def write_task(self, index: int, tables: dict[str, pa.Table], extra: dict | None = None) -> None:
@@ -109,12 +114,13 @@ class RunFolder:
         if not file.is_file():
             return {}
         out = {}
-        for line in file.read_text().splitlines():
+        for line in file.read_text(errors="replace").splitlines():
             try:
                 entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            out[int(entry["task"])] = entry
+                if isinstance(entry.get("tables"), dict):
+                    out[int(entry["task"])] = entry
+            except (json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+                continue  # a torn or garbled line: that task counts as not finished
         return out
 
     def completed_tasks(self) -> set[int]:
@@ -128,12 +134,43 @@ class RunFolder:
             for name in schemas:
                 file = self.path / "tables" / name / f"part-{index:05d}.parquet"
                 if file.is_file():
-                    task[name] = pq.read_table(file, schema=schemas[name])
+                    task[name] = _read_part(file, schemas[name])
             parts.append(task)
         return concat_parts(schemas, parts)
 
     def read_pandas(self, schemas: dict[str, pa.Schema]) -> dict[str, pd.DataFrame]:
         return {name: table.to_pandas() for name, table in self.read_tables(schemas).items()}
+
+
+def _read_json(file: Path, what: str) -> dict:
+    try:
+        data = json.loads(file.read_text(errors="replace"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{file}: {what} is not valid JSON any more ({exc.msg}, line {exc.lineno}); the folder "
+                        "cannot be trusted: start a new run") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{file}: {what} is not a JSON object any more; start a new run")
+    return data
+
+
+def _claim(root: Path, stem: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        path = root / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
+
+
+def _read_part(file: Path, schema) -> pa.Table:
+    try:
+        return pq.read_table(file, schema=schema)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"{file}: cannot be read ({str(exc).splitlines()[0]}); 'immunomet check {file.parents[2]}' "
+                        "lists what is damaged and 'immunomet resume' re-runs it") from None
 
 
 def _sha256(path: Path) -> str:

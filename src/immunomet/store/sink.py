@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -57,12 +58,18 @@ class RunFolderSink(Sink):
         self.folder.write_task(task.index, tables, {"failed": int(failed)})
 
     def close(self, status: str) -> None:
+        """Record how the run ended; the catalog is best effort (the folder is the record), so an
+        interrupt or a busy catalog during this never loses the status."""
         wall = time.perf_counter() - self.started + float(self.provenance.get("wall_seconds") or 0.0)
         failed = sum(int(e.get("failed", 0)) for e in self.folder.manifest().values())
         self.provenance |= {"status": status, "finished": utc_now(), "wall_seconds": round(wall, 2), "failed": failed}
         self.folder.write_provenance(self.provenance)
         if self.catalog is not None:
-            self.catalog.record(self.folder)
+            try:
+                self.catalog.record(self.folder)
+            except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - 'immunomet runs --rebuild' re-indexes
+                warnings.warn(f"catalog not updated ({type(exc).__name__}); 'immunomet runs --rebuild' re-indexes "
+                              "the run folders", stacklevel=2)
 
     def result(self):
         return load_result(self.job, self.folder)

@@ -53,13 +53,29 @@ def load_trial_file(path: str | Path) -> TrialSpec:
     return parse_trial(read_yaml(path, "trial"), str(path))
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, but a key given twice in one mapping is an error (YAML would keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_yaml(path: str | Path, kind: str):
     """The YAML document in ``path``; a missing file or bad YAML is one DataError/SpecError line."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{kind} file {str(path)!r} not found")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=UniqueKeyLoader)
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a text file (a {kind} is YAML text)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

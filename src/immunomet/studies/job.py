@@ -19,8 +19,10 @@ import pyarrow as pa
 from ..cohorts import animal_seeds
 from ..jobs import Job, Task, Tables
 from ..provenance import software_versions, utc_now
+from ..errors import SpecError
 from ..readouts import UNITS, endpoint_days, measure_cohort, readout_names
 from ..simulate import simulate_cohort
+from ..simulate.cohort import bytes_per_animal
 from ..simulate.status import status_texts
 from .plan import StudyPlan
 
@@ -31,6 +33,21 @@ TABLES = ("animals", "readouts", "timecourses", "parameters")
 KEYS = {"animals": ("arm", "animal"), "readouts": ("arm", "animal", "day"), "timecourses": ("arm", "animal", "day"),
         "parameters": ("arm", "animal")}
 DEFAULT_CHUNK = {"batch": 1000, "scipy": 8}  # animals per task: the batched engine threads over a chunk
+TASK_MEMORY = 256 * 2**20  # bytes of trajectories per task at most (long follow-ups get smaller chunks)
+MAX_INDIVIDUALS = 10**7    # more in one run is refused unless allowed: hours to days of compute, likely a typo
+
+
+def task_size(default: int, model, protocols, options) -> int:
+    """Animals per task: ``default``, fewer if their trajectories would pass ``TASK_MEMORY``."""
+    per_animal = max(bytes_per_animal(model, p, options) for p in protocols)
+    return max(1, min(default, TASK_MEMORY // per_animal))
+
+
+def check_individuals(n: int, field: str, unit: str, allow_large: bool) -> None:
+    """Refuse a run of more than ``MAX_INDIVIDUALS`` unless ``allow_large`` (one line naming ``field``)."""
+    if n > MAX_INDIVIDUALS and not allow_large:
+        raise SpecError(f"{field}: {n:,} virtual {unit} in one run would take many hours (about 2,000 a second on "
+                        f"2 cores); give fewer, or --allow-large (allow_large=True) if you mean it")
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,13 @@ class StudyJob(Job):
 
     @property
     def chunk(self) -> int:
-        return self.chunk_size or DEFAULT_CHUNK[self.plan.engine]
+        plan = self.plan
+        return self.chunk_size or task_size(DEFAULT_CHUNK[plan.engine], plan.model, [a.protocol for a in plan.arms],
+                                            plan.solver)
+
+    def check_size(self, allow_large: bool = False) -> None:
+        field = "animals_per_arm" if len({a.animals for a in self.plan.arms}) == 1 else "arms[].animals"
+        check_individuals(self.plan.n_animals, field, "mice", allow_large)
 
     def tasks(self) -> list[Task]:
         out = []

@@ -34,7 +34,7 @@ def plot_study(result, path: str | Path | None = None):
     wide = result.wide()
     local = "tumour_volume" in wide
     last = wide[wide["day"] == wide["day"].max()] if len(wide) else wide
-    panels = [(n, t) for n, t in (LOCAL_PANELS if local else PANELS) if n in wide]
+    panels = [(n, t) for n, t in (LOCAL_PANELS if local else PANELS) if n in wide and wide[n].notna().any()]
     fig, axes = plt.subplots(2, 3, figsize=(16, 9.5), constrained_layout=True)
     genotypes = arm_genotypes(result)
     read_arms = [a for a in result.arms if a in set(wide["arm"])] if len(wide) else []

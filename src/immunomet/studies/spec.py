@@ -7,24 +7,45 @@ error becomes one line naming the field, e.g. ``arms[2].treatments[0].dose: must
 from __future__ import annotations
 
 import typing
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import SpecError
 from ..spec.interventions import parse_days, parse_dose
+from ..spec.limits import MAX_CELLS, MAX_DAYS, MAX_DOSE_UG, MAX_FLOW_EVENTS, MAX_GROWTH, MAX_SEED
+
+
+
+def _no_bool(value):
+    """YAML ``true``/``false`` are not numbers (pydantic would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, got {str(value).lower()}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_no_bool)]
+Integer = Annotated[int, BeforeValidator(_no_bool)]
+
+
+def _unique_days(days: list[float] | None, what: str) -> list[float] | None:
+    if days is not None:
+        repeated = sorted({d for d in days if days.count(d) > 1})
+        if repeated:
+            raise ValueError(f"day {repeated[0]:g} is given twice; {what}")
+    return days
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class TreatmentSpec(_Strict):
     """One agent given on some days, e.g. ``{agent: anti-pdl1, dose: 200ug, days: [8, 11]}``."""
 
     agent: str = Field(description="agent name or alias, e.g. anti-pdl1, anti-cd8, isotype, poly-ic")
-    dose: float = Field(description="dose per administration in ug; '200ug' and '0.5 mg' are read too")
-    days: list[float] = Field(min_length=1, description="days relative to cell injection; '[-1, 3, 7]' or 'd-1,d3,d7'")
+    dose: Number = Field(description="dose per administration in ug; '200ug' and '0.5 mg' are read too")
+    days: list[Number] = Field(min_length=1, description="days relative to cell injection; '[-1, 3, 7]' or 'd-1,d3,d7'")
     route: Literal["ip", "iv", "sc"] = "ip"
 
     @field_validator("dose", mode="before")
@@ -32,8 +53,12 @@ class TreatmentSpec(_Strict):
     def _dose_in_ug(cls, value):
         if isinstance(value, str):
             value = _as_value_error(parse_dose, value)
-        if isinstance(value, (int, float)) and value < 0:
-            raise ValueError(f"must be >= 0 ug, got {value}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if value < 0:
+                raise ValueError(f"must be >= 0 ug, got {value}")
+            if value > MAX_DOSE_UG:
+                raise ValueError(f"{value:g} ug is {value / 1e6:g} g in one administration; at most {MAX_DOSE_UG:g} ug "
+                                 "(write e.g. 200ug or 1200mg)")
         return value
 
     @field_validator("days", mode="before")
@@ -41,9 +66,19 @@ class TreatmentSpec(_Strict):
     def _days_list(cls, value):
         if isinstance(value, str):
             return list(_as_value_error(parse_days, value))
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             return [value]
         return value
+
+    @field_validator("days")
+    @classmethod
+    def _days_in_range(cls, days):
+        if days is None:  # a trial's treatment may give start, every and doses instead
+            return days
+        far = [d for d in days if abs(d) > MAX_DAYS]
+        if far:
+            raise ValueError(f"day {far[0]:g} is more than {MAX_DAYS:g} days from the injection")
+        return _unique_days(days, "give one dose per day (the sum, if two were meant)")
 
 
 def _as_value_error(parse, text: str):
@@ -57,13 +92,18 @@ def _as_value_error(parse, text: str):
 class ArmSpec(_Strict):
     """One group of animals: a genotype and its treatments."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
     genotype: str = "wt"
     treatments: list[Union[TreatmentSpec, str]] = Field(
         default_factory=list, description="mappings, or shorthand strings 'anti-pdl1:200ug@d8,d11'")
-    animals: int | None = Field(default=None, ge=1, description="overrides animals_per_arm")
-    readout_days: list[float] | None = Field(default=None, description="overrides the study's readout_days")
-    follow_up: float | None = Field(default=None, gt=0, description="overrides the study's follow_up (days)")
+    animals: Integer | None = Field(default=None, ge=1, description="overrides animals_per_arm")
+    readout_days: list[Number] | None = Field(default=None, description="overrides the study's readout_days")
+    follow_up: Number | None = Field(default=None, gt=0, le=MAX_DAYS, description="overrides the study's follow_up (days)")
+
+    @field_validator("readout_days")
+    @classmethod
+    def _readouts_once(cls, days):
+        return _unique_days(days, "each readout day once")
     part: str | None = Field(default=None, description="groups arms in reports, e.g. survival; default "
                              "colonisation (intrasplenic) or tumour growth (s.c./i.d.)")
     description: str = ""
@@ -71,54 +111,61 @@ class ArmSpec(_Strict):
 
 class InjectionSpec(_Strict):
     route: Literal["intrasplenic", "subcutaneous", "intradermal"] = "intrasplenic"
-    cells: float = Field(default=1e5, gt=0)
-    day: float = 0.0
+    cells: Number = Field(default=1e5, gt=0, le=MAX_CELLS, description="cells injected (at most 1e9, about 1 g)")
+    day: Number = Field(default=0.0, ge=-MAX_DAYS, le=MAX_DAYS)
 
 
 class CellLineSpec(_Strict):
     """The injected line: CT26 by default; properties override the model's values for it."""
 
     name: str = "CT26"
-    il6_secretion: float | None = Field(default=None, ge=0, description="pg/cell/day (model: p_il6_tumour)")
-    pdl1_baseline: float | None = Field(default=None, gt=0, description="relative to CT26 (model: pdl1_base)")
-    mhc1_baseline: float | None = Field(default=None, gt=0, description="relative to CT26 (model: mhc1_base)")
-    growth_rate: float | None = Field(default=None, gt=0, description="1/day (model: r_tumour)")
+    il6_secretion: Number | None = Field(default=None, ge=0, description="pg/cell/day (model: p_il6_tumour)")
+    pdl1_baseline: Number | None = Field(default=None, gt=0, description="relative to CT26 (model: pdl1_base)")
+    mhc1_baseline: Number | None = Field(default=None, gt=0, description="relative to CT26 (model: mhc1_base)")
+    growth_rate: Number | None = Field(default=None, gt=0, le=MAX_GROWTH,
+                                       description="1/day (model: r_tumour); at most 5 (a division every ~5 h)")
 
 
 class VariabilitySpec(_Strict):
-    spread: float = Field(default=0.1, ge=0, le=1, description="share of each prior's log-width (0 = identical animals)")
+    spread: Number = Field(default=0.1, ge=0, le=1, description="share of each prior's log-width (0 = identical animals)")
     parameters: list[str] | Literal["all"] = "all"
 
 
 class NoiseSpec(_Strict):
-    flow_events: int = Field(default=5000, ge=0, description="CD45+ events per flow sample (0 = exact)")
-    assay_cv: float = Field(default=0.1, ge=0, le=2, description="CV of weights, volumes, MFI, ELISA (0 = exact)")
+    flow_events: Integer = Field(default=5000, ge=0, le=MAX_FLOW_EVENTS,
+                                 description="CD45+ events per flow sample (0 = exact; at most 1e7)")
+    assay_cv: Number = Field(default=0.1, ge=0, le=2, description="CV of weights, volumes, MFI, ELISA (0 = exact)")
 
 
 class EndpointSpec(_Strict):
     observable: str | None = Field(default=None, description="model observable; default tumour_burden "
                                    "(intrasplenic) or tumour_volume (s.c./i.d.)")
-    above: float | None = Field(default=None, gt=0, description="default 1e9 cells or 1500 mm3")
+    above: Number | None = Field(default=None, gt=0, description="default 1e9 cells or 1500 mm3")
 
 
 class StudySpec(_Strict):
     """A virtual experiment: injection, cell line, arms, animals, readouts, follow-up."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
     model: str = "mouse"
-    seed: int = Field(default=0, ge=0)
+    seed: Integer = Field(default=0, ge=0, le=MAX_SEED)
     injection: InjectionSpec = InjectionSpec()
     cell_line: CellLineSpec = CellLineSpec()
-    parameters: dict[str, float] = Field(default_factory=dict, description="model parameter edits for this study")
+    parameters: dict[str, Number] = Field(default_factory=dict, description="model parameter edits for this study")
     variability: VariabilitySpec = VariabilitySpec()
     measurement_noise: NoiseSpec = NoiseSpec()
-    animals_per_arm: int = Field(default=8, ge=1)
-    readout_days: list[float] = Field(default_factory=lambda: [21.0])
-    follow_up: float = Field(default=28.0, gt=0)
+    animals_per_arm: Integer = Field(default=8, ge=1)
+    readout_days: list[Number] = Field(default_factory=lambda: [21.0])
+    follow_up: Number = Field(default=28.0, gt=0, le=MAX_DAYS, description="days after injection (at most 7300)")
     humane_endpoint: EndpointSpec = EndpointSpec()
     arms: list[ArmSpec] = Field(min_length=1)
     references: list[str] = Field(default_factory=list)
+
+    @field_validator("readout_days")
+    @classmethod
+    def _readouts_once(cls, days):
+        return _unique_days(days, "each readout day once")
 
 
 def parse_study(data: object, source: str = "study") -> StudySpec:

@@ -28,6 +28,7 @@ from ..simulate import SolverOptions
 from ..simulate.cohort import resolve_engine, simulate_cohort
 from ..simulate.status import status_texts
 from ..spec import Injection, Model, Protocol
+from .job import check_individuals, task_size
 from .trial_spec import TrialSpec, TrialTreatmentSpec
 
 # rtol 1e-4: P(disease-free at 5 y) within 1e-5 of an rtol 1e-8 solution (20 patients, both engines),
@@ -122,7 +123,12 @@ class TrialJob(Job):
 
     @property
     def chunk(self) -> int:
-        return self.chunk_size or DEFAULT_CHUNK[self.plan.engine]
+        plan = self.plan
+        return self.chunk_size or task_size(DEFAULT_CHUNK[plan.engine], plan.model, [a.protocol for a in plan.arms],
+                                            plan.solver)
+
+    def check_size(self, allow_large: bool = False) -> None:
+        check_individuals(self.plan.patients_per_arm * len(self.plan.arms), "patients_per_arm", "patients", allow_large)
 
     def tasks(self) -> list[Task]:
         n, size, out = self.plan.patients_per_arm, self.chunk, []
@@ -171,11 +177,15 @@ def simulate_patients(plan: TrialPlan, arm: TrialArm, start: int, stop: int) -> 
                     schema=PATIENT_SCHEMA)
 
 
-def run_trial(plan: TrialPlan, *, chunk_size: int = 0, workers: int = 1, progress: bool = False) -> "TrialResult":
+def run_trial(plan: TrialPlan, *, chunk_size: int = 0, workers: int = 1, progress: bool = False,
+              allow_large: bool = False) -> "TrialResult":
     """All patients of all arms, in chunks (the batched engine threads over each chunk; the scipy
-    engine spreads chunks over ``workers`` processes). Results do not depend on either."""
+    engine spreads chunks over ``workers`` processes). Results do not depend on either. More
+    than 10^7 patients are refused unless ``allow_large``."""
+    job = TrialJob(plan, chunk_size)
+    job.check_size(allow_large)
     with executor_for(plan.engine, workers) as executor:
-        return run_job(TrialJob(plan, chunk_size), executor=executor, progress=progress)
+        return run_job(job, executor=executor, progress=progress, allow_large=allow_large)
 
 
 def trial_provenance(plan: TrialPlan) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from ..errors import SpecError
 from ..spec import Treatment
 from ..spec.interventions import regular_days
-from .spec import TreatmentSpec, _first_error, _Strict
+from ..spec.limits import MAX_CELLS, MAX_DAYS, MAX_SEED
+from .spec import Integer, Number, TreatmentSpec, _first_error, _Strict
 
 DAYS_PER_YEAR = 365.25
 
@@ -21,11 +22,19 @@ DAYS_PER_YEAR = 365.25
 class TrialTreatmentSpec(TreatmentSpec):
     """An agent on ``days``, or ``doses`` doses ``every`` N days from ``start``, by ``route`` (i.v.)."""
 
-    days: list[float] | None = Field(default=None, min_length=1, description="days after resection")
-    start: float | None = Field(default=None, ge=0, description="first dose day (with every, doses)")
-    every: float | None = Field(default=None, gt=0, description="days between doses, e.g. 21 for q3w")
-    doses: int | None = Field(default=None, ge=1, description="number of doses")
+    days: list[Number] | None = Field(default=None, min_length=1, description="days after resection")
+    start: Number | None = Field(default=None, ge=0, le=MAX_DAYS, description="first dose day (with every, doses)")
+    every: Number | None = Field(default=None, gt=0, le=MAX_DAYS, description="days between doses, e.g. 21 for q3w")
+    doses: Integer | None = Field(default=None, ge=1, le=1000, description="number of doses")
     route: Literal["ip", "iv", "sc"] = "iv"
+
+    @field_validator("days")
+    @classmethod
+    def _after_resection(cls, days):
+        early = [d for d in (days or []) if d < 0]
+        if early:
+            raise ValueError(f"day {early[0]:g} is before resection (day 0), where the patient model starts")
+        return days
 
     @model_validator(mode="after")
     def _one_schedule(self):
@@ -46,7 +55,7 @@ class TrialTreatmentSpec(TreatmentSpec):
 
 
 class TrialArmSpec(_Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
     treatments: list[Union[TrialTreatmentSpec, str]] = Field(default_factory=list)
     description: str = ""
 
@@ -54,33 +63,34 @@ class TrialArmSpec(_Strict):
 class PopulationSpec(_Strict):
     """Who the patients are (defaults: ``cohorts.patients``)."""
 
-    il6_high_fraction: float = Field(default=0.34, gt=0, lt=1, description="share called IL-6 high (Feng 2023: 0.34)")
-    tumour_il6_median: float | None = Field(default=None, gt=0, description="pg/cell/day; default the model's p_il6_tumour")
-    tumour_il6_sd_decades: float = Field(default=1.0, ge=0)
-    liver_seeding_median: float | None = Field(default=None, gt=0, le=1, description="default the model's f_liver_arrest")
-    liver_seeding_sd_decades: float = Field(default=0.75, ge=0)
-    il6_assay_sd_decades: float = Field(default=0.0, ge=0, le=3, description="error of the IL-6 assay that "
-                                        "stratifies patients (0: exact)")
-    spread: float = Field(default=0.25, ge=0, le=1, description="patient-to-patient variability of the other parameters")
+    il6_high_fraction: Number = Field(default=0.34, gt=0, lt=1, description="share called IL-6 high (Feng 2023: 0.34)")
+    tumour_il6_median: Number | None = Field(default=None, gt=0, description="pg/cell/day; default the model's p_il6_tumour")
+    tumour_il6_sd_decades: Number = Field(default=1.0, ge=0, le=5, description="spread between patients (decades)")
+    liver_seeding_median: Number | None = Field(default=None, gt=0, le=1, description="default the model's f_liver_arrest")
+    liver_seeding_sd_decades: Number = Field(default=0.75, ge=0, le=5)
+    il6_assay_sd_decades: Number = Field(default=0.0, ge=0, le=3, description="error of the IL-6 assay that "
+                                         "stratifies patients (0: exact)")
+    spread: Number = Field(default=0.25, ge=0, le=1, description="patient-to-patient variability of the other parameters")
 
 
 class TrialSpec(_Strict):
     """A virtual adjuvant trial on the patient model."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
     model: str = "patient"
-    seed: int = Field(default=0, ge=0)
-    patients_per_arm: int = Field(default=200, ge=2)
-    follow_up_years: float = Field(default=5.0, gt=0, le=15)
-    disseminated_cells: float = Field(default=1e5, gt=0, description="cancer cells shed to the portal blood")
-    scan_every: float = Field(default=0.0, ge=0, description="days between surveillance scans (0: continuous)")
+    seed: Integer = Field(default=0, ge=0, le=MAX_SEED)
+    patients_per_arm: Integer = Field(default=200, ge=2)
+    follow_up_years: Number = Field(default=5.0, gt=0, le=15)
+    disseminated_cells: Number = Field(default=1e5, gt=0, le=MAX_CELLS, description="cancer cells shed to the portal "
+                                       "blood (at most 1e9)")
+    scan_every: Number = Field(default=0.0, ge=0, le=MAX_DAYS, description="days between surveillance scans (0: continuous)")
     paired: bool = Field(default=True, description="the same virtual patients in every arm (counterfactual arms); "
                          "false: each arm draws its own patients, as randomisation would")
     population: PopulationSpec = PopulationSpec()
-    parameters: dict[str, float] = Field(default_factory=dict, description="model parameter edits")
+    parameters: dict[str, Number] = Field(default_factory=dict, description="model parameter edits")
     arms: list[TrialArmSpec] = Field(min_length=1)
-    power: float = Field(default=0.8, gt=0, lt=1)
+    power: Number = Field(default=0.8, gt=0, lt=1)
 
     @field_validator("arms")
     @classmethod

@@ -12,7 +12,7 @@ from .runs import run_patient_cohort
 
 def reproduce(spec: StudySpec, *, engine: str = "auto", animals: int | None = None, seed: int | None = None,
               workers: int = 1, chunk_size: int = 0, root: str | Path = "runs", out: str | Path | None = None,
-              scheduler: str = "local", progress: bool = False) -> RunAnalysis:
+              scheduler: str = "local", progress: bool = False, allow_large: bool = False) -> RunAnalysis:
     """Run ``spec`` (the built-in toyoshima2019 by default in the CLI) into a run folder, then the
     patient cohort into ``RUN/patients``, then analyse the run (findings, power)."""
     plan = plan_study(spec).with_engine(engine)
@@ -21,6 +21,6 @@ def reproduce(spec: StudySpec, *, engine: str = "auto", animals: int | None = No
     if seed is not None:
         plan = plan.with_seed(seed)
     _, folder = execute_study(plan, root=root, out=out, workers=workers, chunk_size=chunk_size, progress=progress,
-                              scheduler=scheduler)
+                              scheduler=scheduler, allow_large=allow_large)
     run_patient_cohort(folder, engine=engine, workers=workers, progress=progress)
     return analyse_run(folder.path, workers=workers, progress=progress)
