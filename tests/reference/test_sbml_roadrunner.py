@@ -6,6 +6,7 @@ tests/reference/test_sbml_amici.py runs the same files in AMICI.
 """
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,3 +138,59 @@ def test_patient_model_sbml_matches_immunomet_over_a_year():
     rel = np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-9)
     worst = np.unravel_index(rel.argmax(), rel.shape)
     assert rel.max() < 1e-4, f"{model.species_names[worst[1]]} on day {days[worst[0]]:g}: {rel.max():.2e}"
+
+
+def test_petab_export_simulates_to_immunomets_fit_predictions(mouse, tmp_path):
+    """The PEtab export of examples/own_data/synthetic (PEtab v1, Schmiester et al. 2021) run in
+    libRoadRunner, condition by condition as the PEtab spec says (condition-table values set on the
+    one SBML model, then simulated from time 0): every observable at every measurement equals the
+    prediction immunomet's own fit uses (``calibration.fit.Objective``)."""
+    from immunomet.calibration.fit import Objective
+    from immunomet.calibration.own_data import load_problem
+    from immunomet.interop.petab import export_petab
+
+    folder = Path(__file__).resolve().parents[2] / "examples" / "own_data" / "synthetic"
+    exported = export_petab(folder, tmp_path, mouse)
+    own = load_problem(folder, mouse)
+    ours = Objective(own, engine="scipy").predictions([own.nominal()])[0]
+    formulas = exported.observables.set_index("observableId")["observableFormula"]
+    meas = exported.measurements
+    theirs = np.full(len(meas), np.nan)
+    for _, condition in exported.conditions.iterrows():
+        doc = libsbml.readSBMLFromString(exported.sbml)
+        for pid, value in condition.drop(["conditionId", "conditionName"]).items():
+            doc.getModel().getParameter(pid).setValue(float(value))
+        rr = roadrunner.RoadRunner(libsbml.writeSBMLToString(doc))
+        rr.integrator.relative_tolerance = 1e-10
+        rr.integrator.absolute_tolerance = 1e-12
+        rows = (meas["simulationConditionId"] == condition["conditionId"]).to_numpy()
+        times = sorted({0.0, *meas.loc[rows, "time"]})
+        names = sorted({n for f in formulas for n in re.findall(r"[A-Za-z_]\w*", f)})
+        out = np.asarray(rr.simulate(times=times, selections=names))
+        values = {t: dict(zip(names, out[k])) for k, t in enumerate(times)}
+        for i in np.flatnonzero(rows):
+            theirs[i] = eval(formulas[meas["observableId"].iloc[i]], {}, values[meas["time"].iloc[i]])  # noqa: S307
+    rel = np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-6)
+    assert rel.max() < 1e-3, meas.iloc[rel.argmax()].to_dict()
+
+
+def test_every_readout_formula_of_the_petab_export_is_immunomets_expected_readout(mouse):
+    """Each lab readout's PEtab observable formula (``interop.petab.READOUT_FORMULAS``), evaluated on
+    the exported SBML in libRoadRunner, equals ``readouts.expected_readouts`` (Il6-/- + anti-PD-L1,
+    days 14 and 21; visible nodules against a 0.002-day Kendall grid)."""
+    from immunomet.interop.petab import READOUT_FORMULAS
+    from immunomet.readouts import READOUTS, expected_readouts
+
+    assert set(READOUT_FORMULAS) == {r.name for r in READOUTS}
+    protocol = Protocol("il6-ko", (Treatment("anti-pdl1", 200, (7, 10)),), days=22)
+    rr = roadrunner.RoadRunner(sbml_document(mouse, protocol))
+    rr.integrator.relative_tolerance = 1e-10
+    rr.integrator.absolute_tolerance = 1e-12
+    names = sorted({n for f in READOUT_FORMULAS.values() for n in re.findall(r"[A-Za-z_]\w*", f)})
+    out = np.asarray(rr.simulate(times=[0.0, 14.0, 21.0], selections=names))
+    result = simulate(mouse, protocol, options=replace(TIGHT, rate_step=0.002), engine="scipy")
+    for row, day in ((1, 14.0), (2, 21.0)):
+        ours = expected_readouts(result, day)
+        for readout, formula in READOUT_FORMULAS.items():
+            theirs = eval(formula, {}, dict(zip(names, out[row])))  # noqa: S307
+            assert theirs == pytest.approx(ours[readout], rel=1e-4, abs=1e-9), (readout, day)
