@@ -16,8 +16,9 @@ What is written:
   parameters), started at the injection: ``kendall_rho`` = integral of (death - birth) per
   cancer cell and ``kendall_g`` with ``g' = birth + (birth - death) g`` (so a surviving
   lineage's mean size is 1 + g and P(alive) = exp(-rho) / (1 + g)); the assignment rule
-  ``expected_visible_nodules`` = arrested cells x P(alive) x (g / (1 + g))^(threshold - 1) is
-  immunomet's expected visible-nodule count (``simulate.colonization``).
+  ``expected_visible_nodules`` = arrested cells x P(alive) x (g / (1 + g))^(threshold - 1) (the
+  power written with ``spow``) is immunomet's expected visible-nodule count
+  (``simulate.colonization``), without immunomet's trapezoid on a 0.02-day grid.
 
 SBML time starts at 0 when the protocol starts: day 0 (the injection) or the first dose if that is
 earlier (e.g. anti-CD8 on day -1). The parameter ``day_offset`` holds that start day, so
