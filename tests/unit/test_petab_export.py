@@ -1,6 +1,6 @@
 """``immunomet export-petab``: own-data problems as PEtab v1 (Schmiester et al. 2021, PLoS Comput Biol
 17:e1008646; format spec https://petab.readthedocs.io/en/latest/v1/documentation_data_format.html),
-checked with libpetab's linter (``petab.v1.lint_problem``). The numbers are checked against
+checked with libpetab's linter (``petab.v1.lint_problem``; those tests skip without ``petab``). The numbers are checked against
 immunomet's own fit in tests/reference/test_sbml_roadrunner.py and test_sbml_amici.py."""
 import logging
 import math
@@ -13,7 +13,6 @@ import pytest
 from immunomet.cli.main import main
 from immunomet.errors import DataError
 
-petab = pytest.importorskip("petab.v1")
 libsbml = pytest.importorskip("libsbml")
 from immunomet.interop.petab import COUNT_FLOOR, export_petab  # noqa: E402
 
@@ -22,6 +21,7 @@ SYNTHETIC = Path(__file__).resolve().parents[2] / "examples" / "own_data" / "syn
 
 def _lint(folder: Path, caplog) -> list[str]:
     """libpetab's lint of a written problem: the error messages (empty: valid)."""
+    petab = pytest.importorskip("petab.v1")
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="petab"):
         failed = petab.lint_problem(petab.Problem.from_yaml(folder / "problem.yaml"))
