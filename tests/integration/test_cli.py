@@ -32,7 +32,7 @@ def test_simulate_writes_parquet_png_and_prints_a_summary(tmp_path):
     (["simulate", "--treat", "anti-ctla4:200ug@d7"], "unknown agent 'anti-ctla4'"),
     (["simulate", "--treat", "anti-pdl1:lots@d7"], "cannot read treatment"),
     (["simulate", "--treat", "anti-pdl1:200ug@d50", "--days", "40"], "after the end of follow-up"),
-    (["simulate", "--days", "-3"], "must be > 0"),
+    (["simulate", "--days", "-3"], "must be a finite number > 0"),
     (["simulate", "--set", "kill_max=99"], "prior range"),
     (["simulate", "--set", "no_such=1"], "unknown parameter 'no_such'"),
     (["simulate", "--bogus"], "unrecognized arguments: --bogus"),

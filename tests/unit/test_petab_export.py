@@ -140,7 +140,8 @@ def _noise_parameter_named_il6(f):
 
 
 @pytest.mark.parametrize("tables, change, expected", [
-    (("measurements",), _zero_pdl1_mfi, "measurements.tsv row 20, column measurement: 0 for the lognormal observable"),
+    (("measurements",), _zero_pdl1_mfi,
+     "measurements.tsv row 20, column measurement: '0' cannot come from a log-normal observable"),
     (("conditions", "measurements"), _bad_condition_id, "conditions.tsv row 4, column conditionId: 'ko+pdl1' is not a PEtab id"),
     (("parameters",), _estimate_host_il6, "parameters.tsv row 5, column parameterId: host_il6 is set per condition"),
     (("parameters", "observables"), _noise_parameter_named_il6,
@@ -173,6 +174,8 @@ def test_cli_export_sbml_bad_input_is_one_line(tmp_path, capsys):
     assert main(["export-sbml", "--genotype", "il6-null", "--out", str(tmp_path / "f.xml")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "il6-null" in err
-    assert main(["export-sbml", "--out", str(tmp_path / "no" / "such" / "f.xml")]) == 2
+    assert main(["export-sbml", "--out", "/proc/immunomet-no-such/f.xml"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write" in err
+    assert main(["export-sbml", "--out", str(tmp_path / "new" / "f.xml")]) == 0  # missing folders are made
+    assert (tmp_path / "new" / "f.xml").is_file()

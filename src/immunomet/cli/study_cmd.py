@@ -125,6 +125,13 @@ def _root(args) -> Path:
 
 def _print_run(result: StudyResult, folder, args, workers: int) -> None:
     print(result)
+    if len(result.animals) and result.n_failed == len(result.animals):
+        spec = result.provenance.get("spec", {})
+        edits = [f"{k}.{n}" for k in ("parameters", "cell_line") for n in (spec.get(k) or {}) if n != "name"]
+        status = result.animals["status"].mode().iloc[0]
+        sys.stderr.write(f"immunomet: every animal failed to solve ({status}); "
+                         + (f"the study's edits {', '.join(edits)} are the likely cause: move them towards the "
+                            "model's values" if edits else "the solver settings cannot follow this model") + "\n")
     prov = result.provenance
     how = f"Dask at {args.scheduler}" if args.scheduler != "local" else (
         "the batched engine" if prov.get("engine") == "batch" else f"{workers} workers")
