@@ -268,6 +268,7 @@ FIT_EDITS = [
     ("conditions", 0, "cells", "0"),
     ("conditions", 1, "conditionId", "wt"),              # a conditionId twice
     ("conditions", 0, "treatments", "anti-pdl1:200ug@d1e9"),
+    ("conditions", 0, "treatments", "anti-pdl1:200ug@d40"),   # a dose after the condition's last measurement
     ("observables", 1, "observableId", "nodules"),       # an observableId twice
     ("observables", 2, "noiseParameter", "-0.15"),
     ("observables", 1, "noiseDistribution", "cauchy"),

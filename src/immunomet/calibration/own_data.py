@@ -126,7 +126,7 @@ def lint(tables: dict[str, pd.DataFrame], model: Model) -> list[str]:
     issues += _lint_parameters(tables["parameters"], model)
     noise_ids = set(tables["parameters"]["parameterId"]) - set(model.parameters)
     issues += _lint_unused_ids(tables["parameters"], noise_ids, set(tables["observables"]["noiseParameter"]), model)
-    issues += _lint_conditions(tables["conditions"], model)
+    issues += _lint_conditions(tables["conditions"], model, _last_days(tables["measurements"]))
     issues += _lint_observables(tables["observables"], noise_ids)
     issues += _duplicates(tables["conditions"], "conditions", "conditionId")
     issues += _duplicates(tables["observables"], "observables", "observableId")
@@ -190,13 +190,20 @@ def _lint_parameters(t: pd.DataFrame, model: Model) -> list[str]:
     return issues
 
 
-def _lint_conditions(t: pd.DataFrame, model: Model) -> list[str]:
+def _last_days(t: pd.DataFrame) -> dict[str, float]:
+    """Each condition's last measurement day (unreadable days skipped: they are reported elsewhere)."""
+    days = pd.to_numeric(t["time"], errors="coerce")
+    return days.groupby(t["conditionId"]).max().dropna().to_dict()
+
+
+def _lint_conditions(t: pd.DataFrame, model: Model, last_days: dict[str, float]) -> list[str]:
     issues = []
     for i, row in t.iterrows():
+        follow_up = last_days.get(row["conditionId"], 30.0) + 1.0  # the fit follows a condition one day past it
         try:
             treatments = tuple(Treatment.parse(x.strip()) for x in str(row["treatments"] or "").split(";")
                                if x.strip() and row["treatments"] == row["treatments"])
-            model.resolve(Protocol(str(row["genotype"]), treatments, Injection(cells=1.0), 30.0))
+            model.resolve(Protocol(str(row["genotype"]), treatments, Injection(cells=1.0), min(follow_up, MAX_DAYS)))
         except ImmunometError as exc:
             issues.append(f"{_where('conditions', i, 'genotype/treatments')}: {exc}")
         cells = _number(row["cells"], positive=True)
