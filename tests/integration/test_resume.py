@@ -43,6 +43,7 @@ def test_a_killed_run_resumes_without_losing_or_doubling_animals(tmp_path):
     done_before = folder.completed_tasks()
     assert 4 <= len(done_before) < 30, "the run was not interrupted mid-way"
     assert folder.read_provenance()["status"] == "running"
+    assert Catalog(run_dir.parent).runs()["status"].tolist() == ["killed"]  # its process is gone
     assert len(open_run(run_dir)[1].animals) == len(done_before)  # readers see only finished tasks
 
     resumed = subprocess.run([sys.executable, "-m", "immunomet", "resume", str(run_dir), "--workers", "1", "--quiet"],

@@ -11,6 +11,8 @@ or loses a run.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 import warnings
 from pathlib import Path
@@ -138,8 +140,23 @@ def _row(path: Path) -> dict | None:
     except (OSError, json.JSONDecodeError):
         return None
     return {"run_id": path.name, "kind": job.get("kind"), "name": prov.get("name"), "path": str(path.resolve()),
-            "status": prov.get("status"), "created": prov.get("created"), "finished": prov.get("finished"),
+            "status": _status(prov), "created": prov.get("created"), "finished": prov.get("finished"),
             "individuals": prov.get("individuals"), "failed": prov.get("failed"), "seed": prov.get("seed"),
             "model": prov.get("model"), "model_hash": prov.get("model_hash"),
             "immunomet_version": prov.get("immunomet_version"), "wall_seconds": prov.get("wall_seconds"),
             "provenance": json.dumps(prov, default=str)}
+
+
+def _status(prov: dict) -> str | None:
+    """The recorded status, or 'killed' for a run recorded as running whose process on this host is gone
+    (SIGKILL, a crash, a lost machine leave no other trace); 'immunomet resume' finishes it."""
+    status = prov.get("status")
+    if status != "running" or prov.get("host") != socket.gethostname() or not prov.get("pid"):
+        return status
+    try:
+        os.kill(int(prov["pid"]), 0)
+    except ProcessLookupError:
+        return "killed"
+    except (PermissionError, ValueError, OverflowError):
+        pass
+    return status

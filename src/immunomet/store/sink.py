@@ -35,7 +35,7 @@ class RunFolderSink(Sink):
         size = sum(t.size for t in job.tasks())
         provenance = {"name": job.name, "kind": job.kind, **job.provenance(), **(extra or {}),
                       "run_id": folder.run_id, "individuals": size, "unit": job.unit, "status": "running",
-                      "created": utc_now(), "failed": 0, "wall_seconds": 0.0}
+                      "created": utc_now(), "failed": 0, "wall_seconds": 0.0, **_process()}
         folder.write_provenance(provenance | {"indexed": catalog})
         sink = cls(job, folder, provenance | {"indexed": catalog}, catalog)
         if sink.catalog is not None:
@@ -45,7 +45,7 @@ class RunFolderSink(Sink):
     @classmethod
     def reopen(cls, job: Job, folder: RunFolder) -> "RunFolderSink":
         """The sink of an interrupted run in ``folder`` (its provenance and finished tasks kept)."""
-        provenance = folder.read_provenance() | {"status": "running"}
+        provenance = folder.read_provenance() | {"status": "running", **_process()}
         folder.write_provenance(provenance)
         return cls(job, folder, provenance, bool(provenance.get("indexed", True)))
 
@@ -81,3 +81,11 @@ def load_result(job: Job, folder: RunFolder):
     if hasattr(result, "provenance"):
         result.provenance = folder.read_provenance()
     return result
+
+
+def _process() -> dict:
+    """Who writes the run: a 'running' run whose process is gone was killed (``Catalog`` says so)."""
+    import os
+    import socket
+
+    return {"host": socket.gethostname(), "pid": os.getpid()}
