@@ -91,3 +91,21 @@ def test_ticks_from_inside_tasks_reach_the_progress_bar(capsys):
     job = MapJob("ticks", _count, (3, 4), "step", (3, 4), reports_ticks=True)
     assert run_job(job, progress=True)["steps"].tolist() == [3, 4]
     assert "7/7" in capsys.readouterr().err
+
+
+def test_a_run_can_be_cancelled_between_tasks(plan, tmp_path):
+    import threading
+
+    from immunomet.jobs import Cancelled
+
+    job, cancel, seen = StudyJob(plan, chunk_size=1), threading.Event(), []
+
+    def progress(done, total):
+        seen.append((done, total))
+        cancel.set()
+
+    sink = RunFolderSink.create(job, tmp_path, tmp_path / "run")
+    with pytest.raises(Cancelled):
+        run_job(job, sink=sink, cancel=cancel, on_progress=progress)
+    assert seen == [(1, 10)] and sink.folder.read_provenance()["status"] == "interrupted"
+    assert sink.folder.completed_tasks() == {0}

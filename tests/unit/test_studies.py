@@ -125,6 +125,9 @@ def test_mice_past_the_end_point_are_not_measured_later():
     assert wide.loc[wide["day"] == 7, "tumour_volume"].notna().all()
     assert wide.loc[wide["day"] == 30, "tumour_volume"].isna().all()
     assert result.summary()["measured"].tolist() == [2, 0]
+    tc = result.timecourses.merge(result.animals[["animal", "survival_day"]], on="animal")
+    assert tc.loc[tc["day"] > tc["survival_day"], "tumour_volume"].isna().all()  # curves end at death
+    assert tc.loc[tc["day"] <= tc["survival_day"], "tumour_volume"].notna().all()
 
 
 def test_parameters_table_holds_each_animals_sampled_values(reference, small_plan):

@@ -5,8 +5,8 @@ calibration, optimisation, prediction bands) is a ``Job`` (tasks + a task functi
 from .core import Job, Task, Tables
 from .executors import EXECUTORS, InlineExecutor, default_workers, executor_for, make_executor
 from .map_job import MapJob
-from .runner import run_job
+from .runner import Cancelled, run_job
 from .sinks import MemorySink, Sink
 
-__all__ = ["EXECUTORS", "InlineExecutor", "Job", "MapJob", "MemorySink", "Sink", "Task", "Tables", "default_workers",
+__all__ = ["Cancelled", "EXECUTORS", "InlineExecutor", "Job", "MapJob", "MemorySink", "Sink", "Task", "Tables", "default_workers",
            "executor_for", "make_executor", "run_job"]

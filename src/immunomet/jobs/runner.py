@@ -15,11 +15,17 @@ from .executors import InlineExecutor
 from .sinks import MemorySink, Sink
 
 
+class Cancelled(KeyboardInterrupt):
+    """The run was cancelled through ``run_job(..., cancel=event)``; its finished tasks are kept."""
+
+
 def run_job(job: Job, *, executor: Executor | None = None, sink: Sink | None = None, progress: bool = False,
-            max_pending: int | None = None, allow_large: bool = False) -> Any:
+            max_pending: int | None = None, allow_large: bool = False, cancel=None, on_progress=None) -> Any:
     """Run ``job``'s unfinished tasks on ``executor`` (default: inline) into ``sink`` (default:
     memory) and return ``sink.result()``. A job too large to be meant is refused unless
-    ``allow_large`` (``Job.check_size``)."""
+    ``allow_large`` (``Job.check_size``). ``cancel`` (a ``threading.Event``) stops the run between
+    tasks (raising ``Cancelled``; the sink is closed as interrupted); ``on_progress(done, total)``
+    is called after each task (e.g. by a web page's progress bar)."""
     from tqdm.auto import tqdm
 
     job.check_size(allow_large)
@@ -35,7 +41,8 @@ def run_job(job: Job, *, executor: Executor | None = None, sink: Sink | None = N
     status = "failed"
     try:
         with _ticker(job, executor, bar if progress else None) as tick:
-            _drain(job, executor, sink, todo, limit, tick, bar)
+            _drain(job, executor, _Watched(sink, cancel, on_progress, total, total - sum(t.size for t in todo)),
+                   todo, limit, tick, bar)
         status = "complete"
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through the CLI's handler
         status = "interrupted"
@@ -69,6 +76,21 @@ def _collect(pending: dict, sink: Sink, bar) -> None:
         sink.write(task, future.result())
         if bar is not None:
             bar.update(task.size)
+
+
+class _Watched:
+    """The sink as the runner writes to it: checks for cancellation and reports progress per task."""
+
+    def __init__(self, sink: Sink, cancel, on_progress, total: int, done: int):
+        self.sink, self.cancel, self.on_progress, self.total, self.done = sink, cancel, on_progress, total, done
+
+    def write(self, task: Task, tables) -> None:
+        self.sink.write(task, tables)
+        self.done += task.size
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total)
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
 
 
 class _ticker:

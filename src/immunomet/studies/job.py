@@ -125,7 +125,7 @@ def simulate_animals(plan: StudyPlan, a: int, start: int, stop: int) -> Tables:
         "survival_day": pa.array(day - injection_day), "death": pa.array(death),
         "seed_key": pa.array([_key(s) for s in seeds], pa.string())})}
     tables["readouts"] = _readouts(plan, arm, cohort, seeds, animals, day, death)
-    tables["timecourses"] = _timecourses(arm.name, cohort, animals)
+    tables["timecourses"] = _timecourses(arm.name, cohort, animals, np.where(death, day, np.inf))
     tables["parameters"] = pa.table({**ids, **{n: pa.array(values[:, k]) for k, n in enumerate(names)}})
     schemas = study_schemas(plan)
     return {name: table.select(schemas[name].names).cast(schemas[name]) for name, table in tables.items()}
@@ -152,10 +152,14 @@ def _interleave(table: pa.Table, days: int, animals: int) -> pa.Table:
     return table.take(pa.array(order))
 
 
-def _timecourses(arm: str, cohort, animals: np.ndarray) -> pa.Table:
+def _timecourses(arm: str, cohort, animals: np.ndarray, death_day: np.ndarray) -> pa.Table:
+    """Daily values of each animal while it lives: NaN after the day it reached the humane end point."""
     times = cohort.times
     daily = np.flatnonzero(np.isclose(times, np.round(times)) & (times >= 0))
     values = cohort.values(TIMECOURSE_VARIABLES, daily)
+    gone = times[daily][None, :] > death_day[:, None]
+    for name in TIMECOURSE_VARIABLES:
+        values[name] = np.where(gone, np.nan, values[name])
     n, k = len(animals), len(daily)
     return pa.table({"arm": _repeat(arm, n * k), "animal": pa.array(np.repeat(animals, k)),
                      "day": pa.array(np.tile(times[daily].astype(float), n)),
