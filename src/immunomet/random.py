@@ -19,3 +19,11 @@ def animal_rng(seed: int | np.random.SeedSequence) -> np.random.Generator:
     if isinstance(seed, np.random.SeedSequence):
         return np.random.default_rng(seed)
     return np.random.default_rng(np.random.SeedSequence(int(seed)))
+
+
+def child_stream(seed: int | np.random.SeedSequence, k: int) -> np.random.SeedSequence:
+    """The ``k``-th child of a stream, derived without drawing from it (``SeedSequence.spawn``'s
+    keys, made directly), for a draw that must not shift the stream's other draws."""
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, int(k)))
+    return np.random.SeedSequence(int(seed), spawn_key=(int(k),))

@@ -28,6 +28,8 @@ ANTIBODIES = (
     AntibodyDef("apdl1", "anti-pdl1", "PD-L1", "anti-PD-L1 (e.g. 10F.9G2)", ("apdl1", "anti-pd-l1"), "PD-L1 blocked"),
     AntibodyDef("ail6r", "anti-il6r", "IL-6R", "anti-IL-6 receptor (e.g. MR16-1)", ("ail6r", "anti-il-6r"), "IL-6R blocked"),
     AntibodyDef("ail6", "anti-il6", "IL-6", "neutralising anti-IL-6 (e.g. MP5-20F3)", ("ail6", "anti-il-6"), "IL-6 neutralised"),
+    AntibodyDef("aifng", "anti-ifng", "IFN-gamma", "neutralising anti-IFN-gamma (e.g. XMG1.2)",
+                ("aifng", "anti-ifn-gamma", "anti-ifngamma"), "IFN-gamma neutralised"),
     AntibodyDef("iso", "isotype", "none", "isotype control IgG (PK only, no target)", ("isotype-control", "igg")),
 )
 

@@ -37,6 +37,8 @@ SPECIES = (
     Species("il6", "plasma", "pg/mL", 0.0, "cytokine", "IL-6 (serum)"),
     Species("il12", "lymph_node", "pg/mL", 0.0, "cytokine", "IL-12p70 in the lymph node"),
     Species("ifn", "liver", "pg/mL", 0.0, "cytokine", "type I IFN (IFN-alpha/beta) in the foci"),
+    Species("ifng", "liver", "pg/mL", 0.0, "cytokine", "IFN-gamma in the foci, made by effector CD8 that engage"
+            " cancer cells"),
 )
 
 RULES = (
@@ -47,8 +49,14 @@ RULES = (
          "IL-6 where DCs take up tumour antigen: serum IL-6 plus the cancer cells' own IL-6 in the"
          " tissue around them (secretion per volume of tumour / local removal)"),
     Rule("il6_signal", "hill(il6_tme * (1 - occ_ail6), EC50_il6, 1) * (1 - occ_ail6r)", "1",
-         "IL-6/STAT3 signal in DCs: free IL-6 on unblocked IL-6R"),
+         "IL-6/STAT3 signal in DCs: free IL-6 on unblocked IL-6R, graded over the physiological range"),
+    Rule("tumour_il6_signal", "hill(il6_tme * (1 - occ_ail6), EC50_il6_tumour, 1) * (1 - occ_ail6r)", "1",
+         "IL-6/JAK/STAT3 signal in the cancer cells themselves (their own IL-6 and the host's)"),
     Rule("ifn_signal", "hill(ifn, EC50_ifn, 1) * (1 - occ_aifnar)", "1", "type I IFN signal through IFNAR1"),
+    Rule("ifng_signal", "hill(ifng * (1 - occ_aifng), EC50_ifng, 1)", "1",
+         "IFN-gamma signal on the cancer cells (free IFN-gamma)"),
+    Rule("effector_engagement", "cancer_cells / (cancer_cells + K_encounter)", "1",
+         "share of effector CD8 engaging cancer cells (they must find them first)"),
     Rule("il12_signal", "hill(il12 * (1 - occ_ail12), EC50_il12, 1)", "1", "IL-12 signal 3 on primed CD8"),
     Rule("antigen_signal", "hill(tumour_death_per_cell * cancer_cells, K_antigen, 1)", "1",
          "antigen and danger from dying cancer cells"),
@@ -63,16 +71,24 @@ RULES = (
          "DC maturation rate per immature DC"),
     # occupancies
     Rule("cd8_depletion_rate", "k_depletion * occ_acd8", "1/day", "extra death of CD8 T cells from anti-CD8"),
+    # the tumour site: the liver (intrasplenic injection) or a local s.c./i.d. tumour (site_local = 1)
+    Rule("r_site", "r_tumour + site_local * (r_local - r_tumour)", "1/day", "division rate at the tumour's site"),
+    Rule("K_site", "K_tumour + site_local * (K_local - K_tumour)", "cell", "carrying capacity of the tumour's site"),
+    Rule("k_innate_site", "k_innate + site_local * (k_innate_local - k_innate)", "1/day",
+         "innate clearance of newly seeded cells at the site (Kupffer/NK in the liver, NK in the skin)"),
+    Rule("f_home", "f_home_liver + site_local * (f_home_local - f_home_liver)", "1",
+         "share of new effectors that reaches the tumour's site"),
     # tumour per-cell rates (used by the colonisation engine)
-    Rule("tumour_birth_per_cell", "r_tumour", "1/day", "division rate of a cancer cell"),
-    Rule("crowding_death_per_cell", "r_tumour * cancer_cells / K_tumour", "1/day",
-         "extra death as the liver fills (makes net growth logistic)"),
+    Rule("tumour_birth_per_cell", "r_site * (1 + emax_il6_growth * tumour_il6_signal)", "1/day",
+         "division rate of a cancer cell (IL-6/STAT3 speeds it a little)"),
+    Rule("crowding_death_per_cell", "r_site * cancer_cells / K_site", "1/day",
+         "extra death as the site fills (makes net growth logistic)"),
     Rule("cd8_kill_per_cell", "kill_max * ratio_kill ** l_kill / (s_kill + ratio_kill ** l_kill)", "1/day",
          "death rate of a cancer cell from CD8 killing (de Pillis ratio-dependent form)"),
     Rule("ratio_kill", "cd8_effector * mhc1 * (1 - pd1_suppression) / (cancer_cells + K_encounter)", "1",
          "functional effectors per cancer cell (MHC-I scaled, PD-1 suppressed); with few cancer cells the"
          " effectors must first find them, so the ratio stops rising below K_encounter"),
-    Rule("innate_kill_per_cell", "k_innate * seeding_window", "1/day", "innate clearance of newly arrested cells"),
+    Rule("innate_kill_per_cell", "k_innate_site * seeding_window", "1/day", "innate clearance of newly seeded cells"),
     Rule("tumour_death_per_cell", "d_tumour + crowding_death_per_cell + innate_kill_per_cell + cd8_kill_per_cell",
          "1/day",
          "total death rate of a cancer cell"),
@@ -148,6 +164,9 @@ PROCESSES = (
     Process("ifn_secretion_adjuvant", "p_ifn_pic * pic_signal / V_foci", {"ifn": 1},
             "IFN-alpha/beta induced by a TLR3 agonist"),
     Process("ifn_clearance", "k_ifn * ifn", {"ifn": -1}, "type I IFN clearance"),
+    Process("ifng_secretion_cd8", "p_ifng * cd8_effector * (1 - pd1_suppression) * effector_engagement / V_foci",
+            {"ifng": 1}, "IFN-gamma from effector CD8 that engage cancer cells (less when PD-1 suppressed)"),
+    Process("ifng_clearance", "k_ifng * ifng", {"ifng": -1}, "IFN-gamma clearance"),
     # --- CD8 T cells ---
     Process("cd8_naive_homeostasis", "d_cd8_naive * cd8_naive_0", {"cd8_naive": 1}, "thymic output of precursors"),
     Process("cd8_naive_death", "(d_cd8_naive + cd8_depletion_rate) * cd8_naive", {"cd8_naive": -1},
@@ -161,8 +180,8 @@ PROCESSES = (
             "loss of primed cells and anti-CD8 depletion"),
     Process("cd8_differentiation", "k_differentiation * cd8_primed", {"cd8_primed": -1},
             "primed cells leave the lymph node as effectors"),
-    Process("cd8_homing", "f_home_liver * k_differentiation * cd8_primed", {"cd8_effector": 1},
-            "the share of new effectors that reaches the liver foci"),
+    Process("cd8_homing", "f_home * k_differentiation * cd8_primed", {"cd8_effector": 1},
+            "the share of new effectors that reaches the tumour's site"),
     Process("cd8_effector_death", "(d_cd8_effector + cd8_depletion_rate) * cd8_effector", {"cd8_effector": -1},
             "effector apoptosis and depletion"),
     Process("cd8_exhaustion", "k_exhaustion * pd1_suppression * antigen_signal * cd8_effector",
@@ -180,10 +199,12 @@ PROCESSES = (
     Process("cd8_bystander_death", "(d_cd8_bystander + cd8_depletion_rate) * cd8_bystander",
             {"cd8_bystander": -1}, "turnover and anti-CD8 depletion"),
     # --- cancer-cell PD-L1 and MHC-I ---
-    Process("pdl1_turnover", "k_pdl1 * (pdl1_base * (1 + emax_ifn_pdl1 * ifn_signal) - pdl1)", {"pdl1": 1},
-            "type I IFN raises PD-L1 on cancer cells; relaxes to the line's baseline"),
-    Process("mhc1_turnover", "k_mhc1 * (mhc1_base * (1 + emax_ifn_mhc1 * ifn_signal) - mhc1)", {"mhc1": 1},
-            "type I IFN raises MHC class I on cancer cells"),
+    Process("pdl1_turnover", "k_pdl1 * (pdl1_base * (1 + emax_ifn_pdl1 * ifn_signal + emax_ifng_pdl1 * ifng_signal"
+            " + emax_il6_pdl1 * tumour_il6_signal) - pdl1)", {"pdl1": 1},
+            "type I IFN, IFN-gamma (adaptive resistance) and the cancer cells' own IL-6/STAT3 raise PD-L1; it"
+            " relaxes to the line's baseline"),
+    Process("mhc1_turnover", "k_mhc1 * (mhc1_base * (1 + emax_ifn_mhc1 * ifn_signal + emax_ifng_mhc1 * ifng_signal)"
+            " - mhc1)", {"mhc1": 1}, "type I IFN and IFN-gamma raise MHC class I on cancer cells"),
 )
 
 GENOTYPES = (
@@ -226,6 +247,6 @@ def mouse_model() -> Model:
         genotypes=GENOTYPES,
         colonisation=ColonisationSpec("cancer_cells", "tumour_birth_per_cell", "tumour_death_per_cell",
                                       "f_liver_arrest", "nodule_visible_cells", "seeding_window",
-                                      local_take_parameter="f_take_local"),
+                                      local_take_parameter="f_take_local", site_parameter="site_local"),
         cell_line_properties=CELL_LINE_PROPERTIES,
     )

@@ -104,10 +104,7 @@ def measure_cohort(cohort: CohortResult, day: float, noise: MeasurementNoise, rn
     y, rules = _state_and_rules(sub, day)
     values: dict[str, np.ndarray] = {}
     z: dict[str, np.ndarray] = {}
-    if local:
-        values["tumour_volume"] = rules["tumour_volume"]
-    else:
-        _draw_nodules(sub, day, y, rngs, values)
+    _draw_tumour(sub, day, y, rngs, values, local)
     continuous = [k for k in ("tumour_volume", "liver_weight", "tumour_area") if k in values]
     continuous += [name for name, _ in _SPECIES_READOUTS]
     for name, species in _SPECIES_READOUTS:
@@ -187,9 +184,10 @@ def _state_and_rules(cohort: CohortResult, day: float):
     return y, cohort.rules_at(day, y, names)
 
 
-def _draw_nodules(cohort: CohortResult, day: float, y: np.ndarray, rngs, values: dict) -> None:
-    """Each animal's surviving lineages (binomial) and their sizes (geometric) at ``day``; liver
-    weight and tumour area follow the drawn burden."""
+def _draw_tumour(cohort: CohortResult, day: float, y: np.ndarray, rngs, values: dict, local: bool) -> None:
+    """Each animal's surviving lineages (binomial) and their sizes (geometric) at ``day``: liver
+    nodules, weight and tumour area, or a local tumour's volume, follow the drawn burden (0 once
+    every lineage has died out: an eradicated tumour)."""
     col = cohort.colonisation
     p_alive, mean_alive = col.at(day)
     visible = np.zeros(len(cohort))
@@ -202,6 +200,9 @@ def _draw_nodules(cohort: CohortResult, day: float, y: np.ndarray, rngs, values:
             burden[a] = sizes.sum()
     drawn = y.copy()
     drawn[:, cohort.compiled.species_index[cohort.model.colonisation.species]] = burden
+    if local:
+        values["tumour_volume"] = cohort.rules_at(day, drawn, ("tumour_volume",))["tumour_volume"]
+        return
     rules = cohort.rules_at(day, drawn, ("liver_weight", "tumour_area_fraction"))
     values["visible_nodules"] = visible
     values["liver_weight"] = rules["liver_weight"]

@@ -4,6 +4,12 @@ A virtual mouse is euthanised when an observable (tumour burden for liver metast
 volume for a local tumour) first exceeds the end point; the day is interpolated linearly between
 output times. Mice that never reach it are censored at the end of follow-up; a mouse whose
 solver failed is censored at its last solved output (its status says so).
+
+Eradication: every seeded cell founds a lineage that may die out (``simulate.colonization``), so
+a mouse's tumour is gone for good with probability P(all lineages extinct) (Kendall). ``survival``
+draws, for each mouse, whether its tumour was eradicated by the end of follow-up (tumour-free:
+it never reaches a tumour end point); a mouse whose tumour persists follows the expected burden
+of a tumour that has not died out, ``E[N] / (1 - P(all extinct))``.
 """
 from __future__ import annotations
 
@@ -35,6 +41,27 @@ def endpoint_days(cohort: CohortResult, endpoint: HumaneEndpoint, start: float |
     keep = np.flatnonzero(times >= (times[0] if start is None else start))
     values = cohort.values([endpoint.observable], keep)[endpoint.observable]
     return crossing_days(times[keep], values, endpoint.above)
+
+
+TUMOUR_OBSERVABLES = ("tumour_burden", "tumour_volume", "cancer_cells")
+
+
+def survival(cohort: CohortResult, endpoint: HumaneEndpoint, rngs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(day, death, tumour_free) per animal; ``rngs[i]`` draws animal i's eradication (one uniform)."""
+    times = cohort.times
+    values = cohort.values([endpoint.observable])[endpoint.observable]
+    free = np.zeros(len(cohort), dtype=bool)
+    col = cohort.colonisation
+    if col is not None and endpoint.observable in TUMOUR_OBSERVABLES:
+        u = np.array([rng.random() for rng in rngs])
+        log_ext = col.log_all_extinct()
+        free = cohort.ok & (np.log(np.maximum(u, 1e-300)) < log_ext[:, -1])
+        ext = np.exp(np.array([np.interp(times, col.times, row, left=-np.inf) for row in log_ext]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = np.where(ext < 1.0, values / (1.0 - ext), np.inf)
+        values[free] = 0.0
+    day, death = crossing_days(times, values, endpoint.above)
+    return day, death & ~free, free
 
 
 def crossing_days(days: np.ndarray, values: np.ndarray, above: float) -> tuple[np.ndarray, np.ndarray]:

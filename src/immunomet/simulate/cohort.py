@@ -118,7 +118,7 @@ def simulate_cohort(model: Model | Sequence[Model], protocol: Protocol | Sequenc
     first = protocols[0]
     t0 = min(0.0, doses.first_day())
     times = _grid(t0, first.days, options.output_step)
-    colonise = model.colonisation is not None and not first.injection.local
+    colonise = model.colonisation is not None
     fine_t = _grid(first.injection.day, first.days, options.rate_step) if colonise else np.zeros(0)
     engine = resolve_engine(engine)
     run = _run_batch if engine == "batch" else _run_scipy
@@ -129,13 +129,13 @@ def simulate_cohort(model: Model | Sequence[Model], protocol: Protocol | Sequenc
 
 
 def _apply_genotypes(model: Model, protocols: tuple[Protocol, ...], parameters: np.ndarray) -> None:
-    """Set each animal's genotype edits in its parameter row (in place)."""
+    """Set each animal's protocol edits (genotype, tumour site) in its parameter row (in place)."""
     index = model.compile().parameter_index
-    by_genotype: dict[str, list[int]] = {}
+    groups: dict[tuple, list[int]] = {}
     for i, protocol in enumerate(protocols):
-        by_genotype.setdefault(protocol.genotype, []).append(i)
-    for genotype, rows in by_genotype.items():
-        for name, value in model.genotype(genotype).edits.items():
+        groups.setdefault((protocol.genotype, protocol.injection.local), []).append(i)
+    for (_, _), rows in groups.items():
+        for name, value in model.protocol_edits(protocols[rows[0]]).items():
             parameters[rows, index[name]] = value
 
 
@@ -173,16 +173,17 @@ def _run_scipy(model, parameters, doses, days, times, fine_t, options):
 
 
 def _colonisation(model: Model, protocol: Protocol, parameters, fine_t, rates, status, seeds) -> Colonisation:
-    """Kendall's lineage statistics of every animal and its arrested cells (the first draw of its
-    colonisation stream; a view continues that stream for its nodule draw)."""
-    col = model.colonisation
+    """Kendall's lineage statistics of every animal and its seeded cells (arrested in the liver, or
+    taken at a local site: the first draw of its colonisation stream; a view continues that
+    stream for its nodule draw)."""
     ok = status == SolveStatus.SUCCESS.code
     log_survival = np.full((len(parameters), len(fine_t)), np.nan)
     log_mean_size = np.full_like(log_survival, np.nan)
     if ok.any():
         log_survival[ok], log_mean_size[ok] = kendall_logs(fine_t, rates[ok, :, 0], rates[ok, :, 1])
     index = model.compile().parameter_index
-    share = parameters[:, index[col.arrest_parameter]]
+    share = parameters[:, index[model.injection_share_parameter(protocol.injection)]]
     arrested = np.array([draw_arrested(animal_rng(s), protocol.injection.cells, share[i]) for i, s in enumerate(seeds)],
                         dtype=np.int64)
-    return Colonisation(fine_t, log_survival, log_mean_size, arrested, parameters[:, index[col.visible_parameter]].copy())
+    visible = parameters[:, index[model.colonisation.visible_parameter]].copy()
+    return Colonisation(fine_t, log_survival, log_mean_size, arrested, visible)

@@ -39,6 +39,14 @@ class Colonisation:
         lm = interp_rows(self.times, self.log_mean_size, day)
         return np.exp(ls), np.exp(lm - ls)
 
+    def log_all_extinct(self, index: int | slice = slice(None)) -> np.ndarray:
+        """log P(every seeded lineage extinct by each time) per animal (animals x times): the
+        probability that the animal's tumour has been eradicated by then."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dead = np.log1p(-np.minimum(np.exp(self.log_survival[index]), 1.0))
+            seeded = self.arrested[index, None]
+            return np.where(seeded == 0, 0.0, seeded * dead)
+
     def expected_visible(self, day: float, arrested: np.ndarray | None = None) -> np.ndarray:
         """Expected visible nodules per animal: arrested x P(alive) x P(size >= threshold)."""
         p_alive, mean_alive = self.at(day)
@@ -155,8 +163,8 @@ class CohortResult:
         if col is None or not self.ok[i]:
             return None
         rng = animal_rng(self.seeds[i])
-        arrested = draw_arrested(rng, self.protocols[i].injection.cells, self.parameter(self.model.colonisation
-                                                                                          .arrest_parameter)[i])
+        share = self.parameter(self.model.injection_share_parameter(self.protocols[i].injection))[i]
+        arrested = draw_arrested(rng, self.protocols[i].injection.cells, share)
         return sample_nodules(col.lineage(i), self.protocols[i].days, arrested, float(col.visible_threshold[i]), rng)
 
     def __repr__(self) -> str:

@@ -29,6 +29,7 @@ class ColonisationSpec:
     visible_parameter: str  # cells in a nodule visible to the eye
     window_species: str = ""  # set to 1 at injection: the innate clearance window that then decays
     local_take_parameter: str = ""  # fraction of s.c./i.d. injected cells that found the local tumour
+    site_parameter: str = ""  # set to 1 for a local (s.c./i.d.) tumour: switches the site's own rates
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,18 @@ class Model:
         return _compiled(self)
 
     def resolve(self, protocol: Protocol) -> tuple[ParameterSet, list[Dose]]:
-        """Turn a protocol into this animal's parameters (genotype edits) and bolus doses."""
-        params = self.parameters.replace(self.genotype(protocol.genotype).edits)
+        """Turn a protocol into this animal's parameters (genotype and site edits) and bolus doses."""
+        params = self.parameters.replace(self.protocol_edits(protocol))
         share = params.value(self.injection_share_parameter(protocol.injection)) if self.colonisation else 0.0
         return params, self.doses(protocol, share)
+
+    def protocol_edits(self, protocol: Protocol) -> dict[str, float]:
+        """Parameter values a protocol sets: its genotype's edits, and the tumour site's switch."""
+        edits = dict(self.genotype(protocol.genotype).edits)
+        col = self.colonisation
+        if col is not None and col.site_parameter:
+            edits[col.site_parameter] = 1.0 if protocol.injection.local else 0.0
+        return edits
 
     def injection_share_parameter(self, injection) -> str:
         """The parameter giving the share of injected cells that seed the tumour: arrest in the
@@ -144,9 +153,7 @@ INJECTED_CELLS = "cancer cells"  # the label of the dose of injected cells that 
 
 def _injection_doses(col: ColonisationSpec, injection, share: float) -> list[Dose]:
     doses = [Dose(injection.day, col.species, injection.cells * share, INJECTED_CELLS)]
-    if injection.local:
-        return doses
-    if col.window_species:
+    if col.window_species:  # the site's innate clearance window opens (its rate depends on the site)
         doses.append(Dose(injection.day, col.window_species, 1.0, "seeding window"))
     return doses
 

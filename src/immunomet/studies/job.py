@@ -4,7 +4,8 @@ Each animal is independent given its seed streams (``cohorts.animal_seeds``: par
 colonisation, measurement), so the tables are identical whatever the chunk size, executor or
 sink. A chunk returns four columnar tables and drops the trajectories, so memory stays flat:
 
-- ``animals``: arm, part, animal, genotype, status, message, survival_day, death, seed_key;
+- ``animals``: arm, part, animal, genotype, status, message, survival_day, death, tumour_free (the
+  tumour was eradicated by the end of follow-up), seed_key;
 - ``readouts``: arm, animal, day and one column per readout (units in the schema's metadata);
 - ``timecourses``: arm, animal, day (whole days) and one column per variable of ``TIMECOURSE_VARIABLES``;
 - ``parameters``: arm, animal and one column per parameter that varies between animals.
@@ -20,7 +21,8 @@ from ..cohorts import animal_seeds
 from ..jobs import Job, Task, Tables
 from ..provenance import software_versions, utc_now
 from ..errors import SpecError
-from ..readouts import UNITS, endpoint_days, measure_cohort, readout_names
+from ..random import child_stream
+from ..readouts import UNITS, measure_cohort, readout_names, survival
 from ..simulate import simulate_cohort
 from ..simulate.cohort import bytes_per_animal
 from ..simulate.status import status_texts
@@ -115,14 +117,15 @@ def simulate_animals(plan: StudyPlan, a: int, start: int, stop: int) -> Tables:
     cohort = simulate_cohort(model, arm.protocol, [s.colonisation for s in seeds], parameters=matrix,
                              options=plan.solver, engine=plan.engine)
     injection_day = arm.protocol.injection.day
-    day, death = endpoint_days(cohort, plan.endpoint)
+    day, death, free = survival(cohort, plan.endpoint, [np.random.default_rng(child_stream(s.colonisation, 1))
+                                                        for s in seeds])
     animals = np.arange(start, stop)
     ids = {"arm": _repeat(arm.name, len(seeds)), "animal": pa.array(animals)}
     tables = {"animals": pa.table({
         **ids, "part": _repeat(arm.part, len(seeds)), "genotype": _repeat(arm.protocol.genotype, len(seeds)),
         "status": pa.array(status_texts(cohort.status), pa.string()),
         "message": pa.array(list(cohort.messages), pa.string()),
-        "survival_day": pa.array(day - injection_day), "death": pa.array(death),
+        "survival_day": pa.array(day - injection_day), "death": pa.array(death), "tumour_free": pa.array(free),
         "seed_key": pa.array([_key(s) for s in seeds], pa.string())})}
     tables["readouts"] = _readouts(plan, arm, cohort, seeds, animals, day, death)
     tables["timecourses"] = _timecourses(arm.name, cohort, animals, np.where(death, day, np.inf))
@@ -176,7 +179,7 @@ def study_schemas(plan: StudyPlan) -> dict[str, pa.Schema]:
         "animals": pa.schema(ids[:1] + [pa.field("part", pa.string())] + ids[1:] + [pa.field("genotype", pa.string()),
                                     pa.field("status", pa.string()), pa.field("message", pa.string()),
                                     pa.field("survival_day", pa.float64()), pa.field("death", pa.bool_()),
-                                    pa.field("seed_key", pa.string())]),
+                                    pa.field("tumour_free", pa.bool_()), pa.field("seed_key", pa.string())]),
         "readouts": pa.schema(ids + [day] + readouts),
         "timecourses": pa.schema(ids + [day] + [pa.field(v, pa.float64()) for v in TIMECOURSE_VARIABLES]),
         "parameters": pa.schema(ids + [pa.field(n, pa.float64(), metadata={"unit": plan.model.parameters[n].unit})
