@@ -145,8 +145,8 @@ def _brackets(ax, layout: ArmLayout, marks, top: float) -> None:
     """Stack significance brackets above the data, shortest span lowest."""
     marks = sorted(((layout.x[a], layout.x[b], p) for a, b, p in marks if a in layout.x and b in layout.x),
                    key=lambda m: abs(m[1] - m[0]))
-    bottom = min(0.0, ax.get_ylim()[0])
-    top = top if top > bottom else bottom + 1.0
+    bottom = min(0.0, ax.get_ylim()[0]) if top > 0 else 0.0
+    top = top if top > 0 else 1.0
     step = 0.075 * (top - bottom)
     levels: list[list[tuple[float, float]]] = []
     for xa, xb, p in marks:
