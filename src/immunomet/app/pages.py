@@ -11,7 +11,7 @@ CSS = """
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;padding:.15em .45em;text-align:left}
 th{background:#eef3f8}td.n{text-align:right}.PASS{background:#dff3e3;font-weight:bold}
 .FAIL{background:#f8d7d7;font-weight:bold}pre.shiny-text-output{max-height:26rem}.wide{overflow-x:auto}
-dl.prov{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;font-size:.9em}dl.prov dd{margin:0}
+#mouse-summary{white-space:pre-wrap}dl.prov{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;font-size:.9em}dl.prov dd{margin:0}
 """
 
 

@@ -16,7 +16,7 @@ from ..store import Catalog, open_run
 from ..studies import StudyJob
 from .background import CANCELLED, DONE, FAILED, Snapshot
 
-RUN_COLUMNS = ["run_id", "name", "status", "individuals", "failed", "seed", "created", "wall_seconds"]
+RUN_COLUMNS = {"run_id": "run", "status": "status", "individuals": "animals", "seed": "seed", "created": "created (UTC)"}
 
 
 def png(fig, alt: str, element_id: str = "") -> str:
@@ -65,8 +65,9 @@ def runs_table_html(root: str | Path) -> str:
     table = Catalog(root).runs()
     if table.empty:
         return f"<p>No runs in <code>{html.escape(str(root))}</code> yet.</p>"
-    table = table.sort_values("created", ascending=False)
-    return html_table(table[[c for c in RUN_COLUMNS if c in table]].reset_index(drop=True))
+    table = table.sort_values("created", ascending=False).reset_index(drop=True)
+    table["created"] = table["created"].astype(str).str.slice(0, 16).str.replace("T", " ")
+    return html_table(table[[c for c in RUN_COLUMNS if c in table]].rename(columns=RUN_COLUMNS))
 
 
 def run_choices(root: str | Path) -> dict[str, str]:
@@ -91,7 +92,7 @@ def run_detail_html(path: str | Path, report_url: str | None) -> str:
         if status != "complete":
             parts.insert(0, f"<p><b>This run is {html.escape(str(status))}</b>: 'Resume' runs its missing chunks.</p>")
         if len(result.animals):
-            parts.append("<h4>Per arm</h4>" + html_table(summary_compact(result)))
+            parts.append("<h6>Per arm</h6>" + html_table(summary_compact(result)))
             parts.append(_findings_html(result, job.plan))
         figure = folder.path / "figure.png"
         if figure.is_file():
@@ -106,7 +107,7 @@ def _findings_html(result, plan) -> str:
     findings = [f for f in check_findings(result, plan) if f.status != "NOT RUN"]
     if not findings:
         return "<p class='text-muted'>None of the findings F1-F9 applies to this run's arms.</p>"
-    return "<h4>Findings</h4>" + html_table(findings_compact(findings_table(findings)), "status")
+    return "<h6>Findings</h6>" + html_table(findings_compact(findings_table(findings)), "status")
 
 
 def mouse_html(result, figure_html: str, endpoint_line: str) -> str:
