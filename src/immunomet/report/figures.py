@@ -95,8 +95,8 @@ def survival_figure(result, arms: list[str], marks: dict | None = None):
     plt = _plt()
     groups = survival_groups(result, arms)
     tests = [(a, b, p, fid) for a, b, p, fid in (marks or {}).get("survival", []) if a in groups and b in groups]
-    fig, ax = plt.subplots(figsize=(8.2, 4.6 + 0.13 * len(groups) + 0.15 * len(tests)))
-    _margins(fig, left=1.6, right=0.3, top=0.3 + 0.15 * len(tests), bottom=1.05 + 0.13 * len(groups))
+    fig, ax = plt.subplots(figsize=(8.2, 4.3 + 0.13 * len(groups) + 0.15 * len(tests)))
+    _margins(fig, left=1.6, right=0.3, top=0.3 + 0.15 * len(tests), bottom=0.8 + 0.13 * len(groups))
     colours, styles, labels = arm_styles(result, list(groups))
     draw_km(ax, groups, colours, styles, labels, ylabel="alive, before the humane end point (%)")
     ax.legend(fontsize=8, loc="lower left", frameon=False)
