@@ -12,15 +12,17 @@ STRATUM_COLOURS = {LOW: "#1b6ca8", HIGH: "#c0392b"}
 ARM_COLOURS = ("#444444", "#1b6ca8", "#c0392b", "#8e44ad", "#27ae60", "#d68910", "#16a085", "#7f8c8d")
 
 
-def _km_axes(ax, table: pd.DataFrame, groups: list[str], colours: dict[str, str]) -> None:
-    """KM DFS per group, in years, with the numbers at risk under the axis."""
+def _km_axes(ax, table: pd.DataFrame, groups: list[str], colours: dict[str, str], row_labels: bool = True) -> None:
+    """KM DFS per group, in years, with the numbers at risk under the axis (rows named by group,
+    or by colour only)."""
     data = {}
     for group in groups:
         rows = table[(table["arm"] == group) & (table["status"] == "success")]
         if len(rows):
             data[group] = (rows["survival_day"].to_numpy(float), rows["death"].to_numpy(bool))
     labels = {g: f"{g}, relapses {int(d.sum())}" for g, (_, d) in data.items()}
-    draw_km(ax, data, colours, {}, labels, xlabel="years after resection", ylabel="disease-free (%)", scale=YEAR)
+    draw_km(ax, data, colours, {}, labels, xlabel="years after resection", ylabel="disease-free (%)", scale=YEAR,
+            risk_labels={g: g for g in data} if row_labels else {})
     ax.legend(fontsize=8, loc="lower left", frameon=False)
 
 
@@ -28,7 +30,7 @@ def dfs_by_il6_figure(patients: pd.DataFrame, hr: dict | None = None):
     """KM DFS of IL-6-low and IL-6-high patients, numbers at risk under the axis."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.8, 5.0))
-    _margins(fig, left=1.3, right=0.3, top=0.45, bottom=1.35)
+    _margins(fig, left=1.0, right=0.3, top=0.45, bottom=1.2)
     _km_axes(ax, dfs_table(patients[patients["status"] == "success"]), [LOW, HIGH], STRATUM_COLOURS)
     if hr:
         ax.set_title(f"IL-6 high vs low: HR {hr['hr']:.2f} ({hr['hr_low']:.2f}-{hr['hr_high']:.2f}), "
@@ -40,12 +42,12 @@ def trial_km_figure(patients: pd.DataFrame, arms: list[str]):
     """One panel per subgroup (all, IL-6 low, IL-6 high): KM DFS of every arm, numbers at risk under each."""
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.6 + 0.13 * len(arms)), sharey=True)
-    _margins(fig, left=1.6, right=0.2, top=0.4, bottom=1.1 + 0.13 * len(arms), wspace=0.45)
+    _margins(fig, left=1.6, right=0.2, top=0.4, bottom=0.9 + 0.13 * len(arms), wspace=0.2)
     colours = {a: ARM_COLOURS[i % len(ARM_COLOURS)] for i, a in enumerate(arms)}
     ok = patients[patients["status"] == "success"]
-    for ax, (title, sub) in zip(axes, [("all patients", ok), (LOW, ok[ok["il6_stratum"] == LOW]),
-                                       (HIGH, ok[ok["il6_stratum"] == HIGH])]):
-        _km_axes(ax, dfs_table(sub, group="arm"), arms, colours)
+    for k, (ax, (title, sub)) in enumerate(zip(axes, [("all patients", ok), (LOW, ok[ok["il6_stratum"] == LOW]),
+                                                      (HIGH, ok[ok["il6_stratum"] == HIGH])])):
+        _km_axes(ax, dfs_table(sub, group="arm"), arms, colours, row_labels=k == 0)
         ax.set_title(title)
         ax.legend(fontsize=7, loc="lower left", frameon=False)
     return fig

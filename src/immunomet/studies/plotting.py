@@ -181,10 +181,11 @@ def km_steps(days: np.ndarray, death: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def draw_km(ax, groups: dict[str, tuple[np.ndarray, np.ndarray]], colours: dict[str, str], styles: dict[str, str],
             labels: dict[str, str], xlabel: str = "days after injection", ylabel: str = "alive (%)",
-            scale: float = 1.0) -> None:
+            scale: float = 1.0, risk_labels: dict[str, str] | None = None) -> None:
     """Kaplan-Meier curves (step, ending at each group's last observation, + for censored animals)
     and the numbers at risk under the axis; ``groups`` maps a name to (durations, events),
-    ``scale`` divides the time axis (e.g. 365.25 for years)."""
+    ``scale`` divides the time axis (e.g. 365.25 for years), ``risk_labels`` names the rows of
+    numbers at risk (default ``labels``; ``{}``: rows told apart by colour only)."""
     for name, (days, death) in groups.items():
         t, s, censored = km_steps(np.asarray(days, float), np.asarray(death, bool))
         ax.step(t / scale, 100 * s, where="post", color=colours[name], ls=styles.get(name, "-"), lw=1.8,
@@ -199,11 +200,12 @@ def draw_km(ax, groups: dict[str, tuple[np.ndarray, np.ndarray]], colours: dict[
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.25)
     ax.spines[["top", "right"]].set_visible(False)
-    at_risk_rows(ax, groups, colours, labels, scale)
+    at_risk_rows(ax, groups, colours, labels if risk_labels is None else risk_labels, scale)
 
 
 def at_risk_rows(ax, groups, colours, labels, scale: float = 1.0) -> None:
-    """'Number at risk' under ``ax``: one row per group at the x ticks, labelled on the left."""
+    """'Number at risk' under ``ax``: one row per group at the x ticks, labelled on the left by
+    ``labels`` (groups without a label: by colour only)."""
     lo, hi = ax.get_xlim()
     ticks = [t for t in ax.get_xticks() if lo - 1e-9 <= t <= hi + 1e-9]
     ax.set_xticks(ticks)
@@ -213,8 +215,9 @@ def at_risk_rows(ax, groups, colours, labels, scale: float = 1.0) -> None:
     for k, (name, (days, _)) in enumerate(groups.items()):
         days = np.asarray(days, float) / scale
         offset = (0, -46 - 9 * k)
-        ax.annotate(labels.get(name, name), (0, 0), xycoords="axes fraction", xytext=(-14, offset[1]),
-                    textcoords="offset points", fontsize=7, ha="right", va="top", color=colours[name])
+        if name in labels:
+            ax.annotate(labels[name], (0, 0), xycoords="axes fraction", xytext=(-14, offset[1]),
+                        textcoords="offset points", fontsize=7, ha="right", va="top", color=colours[name])
         for t in ticks:
             ax.annotate(str(int(np.sum(days >= t - 1e-9))), (t, 0), xycoords=axis, xytext=offset,
                         textcoords="offset points", fontsize=7, ha="center", va="top", color=colours[name])
