@@ -23,6 +23,7 @@ CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
                                 reason="needs chromium and chromedriver (apt-get install chromium chromium-driver)")
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -76,7 +77,9 @@ def browser():
 
 
 def _wait(driver, condition, timeout=90):
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: condition(d))
+    """Poll ``condition`` (outputs are redrawn while tasks run: a stale element is tried again)."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(d))
 
 
 def _type(driver, key: str, text: str) -> None:
@@ -179,7 +182,9 @@ def test_runs_page_lists_the_runs_and_writes_a_report(app, browser):
     option.click()
     _wait(browser, lambda d: "tab-a" in d.find_element(By.ID, "run_detail").text, 20)
     browser.find_element(By.ID, "make_report").click()
-    link = _wait(browser, lambda d: d.find_elements(By.ID, "report-link"), 120)[0]
+    _wait(browser, lambda d: _state(d, "run-task-status") in ("done", "failed"), 120)
+    assert _state(browser, "run-task-status") == "done", browser.find_element(By.ID, "run-task-status").text
+    link = _wait(browser, lambda d: d.find_elements(By.ID, "report-link"), 20)[0]
     page = urllib.request.urlopen(link.get_attribute("href"), timeout=10).read().decode()
     assert '<section id="findings">' in page and "data:image/png;base64," in page
 
