@@ -25,6 +25,16 @@ def test_simulate_writes_parquet_png_and_prints_a_summary(tmp_path):
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["protocol"]["genotype"] == "il6-ko"
     assert prov["protocol"]["treatments"][0]["days"] == [7.0, 10.0]
+    assert "did not reach the humane end point (tumour burden > 1e+09) by day 30" in proc.stdout
+
+
+def test_simulate_says_when_the_mouse_is_past_the_humane_end_point():
+    """A WT mouse reaches 1e9 cancer cells in the liver around day 24; its later values describe no living mouse."""
+    proc = run("simulate", "--days", "40")
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if "HUMANE END POINT" in x)
+    day = float(line.split(" on day ")[1].split(";")[0])
+    assert line.strip().startswith("PAST THE HUMANE END POINT: tumour burden > 1e+09") and 15 < day < 40
 
 
 @pytest.mark.parametrize("args, fragment", [

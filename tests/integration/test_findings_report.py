@@ -63,6 +63,13 @@ def test_reproduce_writes_report_with_every_section_and_validate_reads_the_run(t
         assert f'<section id="{section}">' in page, section
     assert page.count("data:image/png;base64,") >= 5  # mechanism, KM, nodules, flow, time courses
     assert not re.search(r'src="(?!data:)', page)  # self-contained: no external files
+    assert "number at risk" not in page  # drawn inside the KM figure, not as text
+    assert page.count("<details>") >= 5  # full tables and provenance.json behind toggles
+    assert "<dt>seed</dt>" in page and "<summary>provenance.json (every value)</summary>" in page
+    assert "p (Holm)" in page and "effect [95% CI]" in page  # the compact findings table
+    prose = re.sub(r"<pre>.*?</pre>", "", page, flags=re.S)  # provenance.json quotes the study spec as run
+    for private in ("PARAMETERS.md", "BIOLOGY.md", "shared/design"):  # files a clone does not have
+        assert private not in prose, private
     assert (folder / "analysis" / "findings.csv").exists() and (folder / "analysis" / "power.csv").exists()
     check = run("validate", str(folder))
     assert check.returncode in (0, 1) and re.search(r"F1\s+(PASS|FAIL)", check.stdout)

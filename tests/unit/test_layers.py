@@ -1,7 +1,10 @@
 """The package layout (shared/design/ARCHITECTURE.md): imports point only down the pipeline.
 
     spec -> models -> simulate -> jobs -> readouts -> cohorts -> studies -> analysis
-         -> calibration -> optimize -> interop -> store -> workflows -> report -> cli
+         -> calibration -> optimize -> interop -> store -> workflows -> report -> app -> cli
+
+(``app``, the web app, renders like ``report``; ``cli`` sits above it because ``immunomet app``
+starts it.)
 
 Top-level helpers (errors, random, provenance, units) may be imported by any layer; a layer
 imports only layers to its left. Imports inside functions count too.
@@ -13,7 +16,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "immunomet"
 ORDER = ["spec", "models", "simulate", "jobs", "readouts", "cohorts", "studies", "analysis", "calibration",
-         "optimize", "interop", "store", "workflows", "report", "cli"]
+         "optimize", "interop", "store", "workflows", "report", "app", "cli"]
 SHARED = {"errors", "random", "provenance", "units", "__init__", "__main__", "__version__"}
 
 

@@ -7,8 +7,17 @@ import sys
 import threading
 
 from ..errors import ImmunometError
-from . import (analysis_cmd, calibration_cmd, export_cmd, model_cmd, patient_cmd, population_cmd, simulate_cmd,
-               study_cmd)
+from . import (analysis_cmd, app_cmd, calibration_cmd, export_cmd, model_cmd, patient_cmd, population_cmd,
+               simulate_cmd, study_cmd)
+
+
+DESCRIPTION = """\
+immunomet: virtual mice and patients for how IL-6 lets colorectal cancer colonise the liver by
+switching off anti-tumour immunity (Toyoshima et al., Cancer Immunol Res 2019).
+
+Start with 'immunomet reproduce' (the paper's study, findings F1-F9 and report.html) or
+'immunomet app' (design and run studies in the browser; the 'app' extra)."""
+EPILOG = "'immunomet COMMAND --help' describes a command. Documentation: README.md and docs/ of the project."
 
 
 class _Parser(argparse.ArgumentParser):
@@ -20,7 +29,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="immunomet", description=__doc__)
+    parser = _Parser(prog="immunomet", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"immunomet {__version__}")
@@ -33,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     patient_cmd.register(sub)
     calibration_cmd.register(sub)
     population_cmd.register(sub)
+    app_cmd.register(sub)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""``immunomet simulate``: one virtual mouse, trajectories to Parquet, a PNG, a printed summary."""
+"""``immunomet simulate``: one virtual mouse, trajectories to Parquet, a PNG, a printed summary that
+says whether (and when) the mouse passed the humane end point."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from ..errors import SpecError
 from ..models import load_model
+from ..report.mouse_figures import endpoint_text
 from ..simulate import SolverOptions, simulate
 from ..spec import Injection, Protocol, Treatment
 from ._args import cells, days, nonnegative_int as _nonnegative_int, writable_folder
@@ -32,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
         writable_folder(args.out, "--out")  # before the simulation, not after it
     result = simulate(model, protocol, seed=args.seed, options=SolverOptions(method=args.method), engine=args.engine)
     print(result)
+    if result.ok and args.model == "mouse":
+        print(f"  {endpoint_text(result)}")
     if args.out is not None:
         result.save(args.out)
         result.plot(args.out / "trajectories.png")

@@ -5,31 +5,32 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.dfs import HIGH, LOW, YEAR, dfs_table
-from ..analysis.survival import kaplan_meier
-from .figures import _plt
+from ..studies.plotting import draw_km
+from .figures import _margins, _plt
 
 STRATUM_COLOURS = {LOW: "#1b6ca8", HIGH: "#c0392b"}
 ARM_COLOURS = ("#444444", "#1b6ca8", "#c0392b", "#8e44ad", "#27ae60", "#d68910", "#16a085", "#7f8c8d")
 
 
-def _km_axes(ax, table: pd.DataFrame, groups: list[str], colours: dict[str, str]) -> None:
-    for group, fit in kaplan_meier(table, groups).items():
-        sf, ci = fit.survival_function_, fit.confidence_interval_
-        t = sf.index.to_numpy() / YEAR
-        ax.step(t, 100 * sf.iloc[:, 0], where="post", color=colours[group], lw=2,
-                label=f"{group} (n={fit.event_observed.size}, relapses {int(fit.event_observed.sum())})")
-        ax.fill_between(t, 100 * ci.iloc[:, 0], 100 * ci.iloc[:, 1], step="post", color=colours[group], alpha=0.12)
-    ax.set_xlabel("years after resection")
-    ax.set_ylabel("disease-free (%)")
-    ax.set_ylim(0, 102)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+def _km_axes(ax, table: pd.DataFrame, groups: list[str], colours: dict[str, str], row_labels: bool = True) -> None:
+    """KM DFS per group, in years, with the numbers at risk under the axis (rows named by group,
+    or by colour only)."""
+    data = {}
+    for group in groups:
+        rows = table[(table["arm"] == group) & (table["status"] == "success")]
+        if len(rows):
+            data[group] = (rows["survival_day"].to_numpy(float), rows["death"].to_numpy(bool))
+    labels = {g: f"{g}, relapses {int(d.sum())}" for g, (_, d) in data.items()}
+    draw_km(ax, data, colours, {}, labels, xlabel="years after resection", ylabel="disease-free (%)", scale=YEAR,
+            risk_labels={g: g for g in data} if row_labels else {})
+    ax.legend(fontsize=8, loc="lower left", frameon=False)
 
 
 def dfs_by_il6_figure(patients: pd.DataFrame, hr: dict | None = None):
-    """KM DFS of IL-6-low and IL-6-high patients with 95% bands."""
+    """KM DFS of IL-6-low and IL-6-high patients, numbers at risk under the axis."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.5, 4.6), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(7.8, 5.0))
+    _margins(fig, left=1.0, right=0.3, top=0.45, bottom=1.2)
     _km_axes(ax, dfs_table(patients[patients["status"] == "success"]), [LOW, HIGH], STRATUM_COLOURS)
     if hr:
         ax.set_title(f"IL-6 high vs low: HR {hr['hr']:.2f} ({hr['hr_low']:.2f}-{hr['hr_high']:.2f}), "
@@ -38,16 +39,17 @@ def dfs_by_il6_figure(patients: pd.DataFrame, hr: dict | None = None):
 
 
 def trial_km_figure(patients: pd.DataFrame, arms: list[str]):
-    """One panel per subgroup (all, IL-6 low, IL-6 high): KM DFS of every arm."""
+    """One panel per subgroup (all, IL-6 low, IL-6 high): KM DFS of every arm, numbers at risk under each."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True, sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.6 + 0.13 * len(arms)), sharey=True)
+    _margins(fig, left=1.6, right=0.2, top=0.4, bottom=0.9 + 0.13 * len(arms), wspace=0.2)
     colours = {a: ARM_COLOURS[i % len(ARM_COLOURS)] for i, a in enumerate(arms)}
     ok = patients[patients["status"] == "success"]
-    for ax, (title, sub) in zip(axes, [("all patients", ok), (LOW, ok[ok["il6_stratum"] == LOW]),
-                                       (HIGH, ok[ok["il6_stratum"] == HIGH])]):
-        _km_axes(ax, dfs_table(sub, group="arm"), arms, colours)
+    for k, (ax, (title, sub)) in enumerate(zip(axes, [("all patients", ok), (LOW, ok[ok["il6_stratum"] == LOW]),
+                                                      (HIGH, ok[ok["il6_stratum"] == HIGH])])):
+        _km_axes(ax, dfs_table(sub, group="arm"), arms, colours, row_labels=k == 0)
         ax.set_title(title)
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=7, loc="lower left", frameon=False)
     return fig
 
 
@@ -55,7 +57,8 @@ def forest_figure(comparisons: pd.DataFrame):
     """Hazard ratio of relapse (95% CI) of each arm vs control, overall and by IL-6 stratum."""
     plt = _plt()
     rows = comparisons.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.2), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.2))
+    _margins(fig, left=2.6, right=0.3, top=0.2, bottom=0.6)
     y = np.arange(len(rows))[::-1]
     markers = {"all patients": "D", LOW: "o", HIGH: "s"}
     for yi, r in zip(y, rows.to_dict("records")):
@@ -76,14 +79,15 @@ def forest_figure(comparisons: pd.DataFrame):
 def il6_covariate_figure(patients: pd.DataFrame, cutoff: float):
     """The tumour IL-6 covariate: distribution (log scale) with the cut-off, relapsed patients marked."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.5, 3.6), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    _margins(fig, left=0.8, right=0.2, top=0.2, bottom=0.6)
     ok = patients[patients["status"] == "success"]
     values = np.log10(ok["tumour_il6_measured"].to_numpy(float))
     bins = np.linspace(values.min(), values.max(), 31)
     relapsed = ok["relapse"].to_numpy(bool)
     ax.hist([values[~relapsed], values[relapsed]], bins=bins, stacked=True, color=["#9fb8cc", "#c0392b"],
             label=["disease-free", "relapsed"])
-    ax.axvline(np.log10(cutoff), color="k", ls="--", lw=1.2, label=f"cut-off (top {100 * np.mean(values > np.log10(cutoff)):.0f}% high)")
+    ax.axvline(np.log10(cutoff), color="k", ls="--", lw=1.2, label=f"cut-off ({100 * np.mean(values > np.log10(cutoff)):.0f}% of these patients above)")
     ax.set_xlabel("tumour IL-6 secretion, log10 pg/cell/day")
     ax.set_ylabel("patients")
     ax.legend(fontsize=8)

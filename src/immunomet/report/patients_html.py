@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +9,7 @@ import pandas as pd
 from ..analysis.dfs import dfs_by_il6
 from . import patient_figures
 from .html import _CSS, _png, _section, _table
+from .tables import provenance_summary
 
 TRIAL_SECTIONS = ("summary", "design", "dfs", "comparisons", "power", "provenance")
 
@@ -19,7 +19,8 @@ def patients_section(patients: pd.DataFrame, plan, published: pd.DataFrame) -> s
     dfs = dfs_by_il6(patients)
     hr = dfs["hr"]
     cutoff = plan.population.il6_cutoff(plan.model)
-    shown = published.drop(columns=["hr", "hr_low", "hr_high"], errors="ignore")
+    shown = published.drop(columns=["hr", "hr_low", "hr_high"], errors="ignore").replace(
+        "not given in PARAMETERS.md", "not given")
     return (f"<p>{len(patients)} virtual patients after resection of a colorectal primary, untreated, followed "
             f"{plan.arms[0].protocol.days / 365.25:g} years (built-in trial <code>dfs_by_il6</code>, seed {plan.seed}). "
             "Relapse: the first liver metastasis reaching about 1 cm (5e8 cells). IL-6 high: tumour IL-6 above "
@@ -28,7 +29,7 @@ def patients_section(patients: pd.DataFrame, plan, published: pd.DataFrame) -> s
             + f"<p>Cox HR (IL-6 high vs low) {hr['hr']:.2f} (95% CI {hr['hr_low']:.2f}-{hr['hr_high']:.2f}), "
               f"log-rank p = {hr['logrank_p']:.2g}.</p>"
             + _png(patient_figures.il6_covariate_figure(patients, cutoff))
-            + "<h3>Beside the published cohorts (PARAMETERS.md)</h3><p class='note'>One model and one virtual cohort; "
+            + "<h3>Beside the published cohorts (docs/patients.md)</h3><p class='note'>One model and one virtual cohort; "
               "each row only moves the IL-6 cut-off to that cohort's share of IL-6-high patients and draws virtual "
               "cohorts of its size. Padova and Li report overall survival, the model DFS: compare directions "
               "there.</p>" + _table(shown))
@@ -60,8 +61,7 @@ def build_trial_report(result, plan, comparisons: pd.DataFrame, path: str | Path
                          "replacement beyond their size), log-rank at two-sided alpha 0.05; Schoenfeld's formula "
                          "from the simulated HR and relapse share beside it. '-': more than 3000 per arm.</p>"
                          + _table(comparisons[[c for c in power_cols if c in comparisons]])))
-    body.append(_section("provenance", "Provenance", "<pre>" + html.escape(json.dumps(
-        {k: v for k, v in prov.items() if k != "parameters"}, indent=1, default=str)) + "</pre>"))
+    body.append(_section("provenance", "Provenance", provenance_summary(prov)))
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>immunomet trial "
             f"{html.escape(str(prov.get('trial')))}</title><style>{_CSS}</style></head><body>{''.join(body)}"
             "</body></html>")
