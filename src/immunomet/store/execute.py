@@ -23,35 +23,39 @@ __all__ = ["JOB_KINDS", "check", "execute", "execute_study", "open_run", "rebuil
 
 def execute(job: Job, engine: str, *, root: str | Path = "runs", out: str | Path | None = None, workers: int = 1,
             progress: bool = True, scheduler: str = "local", catalog: bool = True,
-            allow_large: bool = False) -> tuple[Any, RunFolder]:
+            allow_large: bool = False, cancel=None, on_progress=None) -> tuple[Any, RunFolder]:
     """Run ``job`` (on ``engine``'s executor, see ``jobs.executor_for``) into a new run folder
     (indexed in the root's catalog unless ``catalog`` is False, e.g. for a run inside another).
-    A job too large to be meant is refused before the folder exists, unless ``allow_large``."""
+    A job too large to be meant is refused before the folder exists, unless ``allow_large``.
+    ``cancel`` and ``on_progress`` are passed to ``jobs.run_job`` (e.g. by the app)."""
     job.check_size(allow_large)
     extra = {"workers": workers, "scheduler": scheduler}
     sink = RunFolderSink.create(job, root, out, extra, catalog=catalog)
     with executor_for(engine, workers, scheduler) as executor:
-        result = run_job(job, executor=executor, sink=sink, progress=progress, allow_large=True)
+        result = run_job(job, executor=executor, sink=sink, progress=progress, allow_large=True, cancel=cancel,
+                         on_progress=on_progress)
     return result, sink.folder
 
 
 def execute_study(plan: StudyPlan, *, root: str | Path = "runs", out: str | Path | None = None,
                   workers: int = 1, chunk_size: int = 0, progress: bool = True,
-                  figure: bool = True, scheduler: str = "local", allow_large: bool = False) -> tuple[StudyResult, RunFolder]:
+                  figure: bool = True, scheduler: str = "local", allow_large: bool = False, cancel=None,
+                  on_progress=None) -> tuple[StudyResult, RunFolder]:
     """Simulate every animal of a study, writing each finished chunk to the run folder as it arrives.
 
     The catalog lives in ``root`` (the parent of ``out`` when ``out`` is given). Results are the
     same for any ``workers`` and ``chunk_size``. An interrupted run is finished with ``resume``.
     """
     result, folder = execute(StudyJob(plan, chunk_size), plan.engine, root=root if out is None else Path(out).parent,
-                             out=out, workers=workers, progress=progress, scheduler=scheduler, allow_large=allow_large)
+                             out=out, workers=workers, progress=progress, scheduler=scheduler, allow_large=allow_large,
+                             cancel=cancel, on_progress=on_progress)
     if figure:
         result.plot(folder.path / "figure.png")
     return result, folder
 
 
 def resume(path: str | Path, *, workers: int = 1, progress: bool = True, figure: bool = True,
-           scheduler: str = "local") -> tuple[Any, RunFolder]:
+           scheduler: str = "local", cancel=None, on_progress=None) -> tuple[Any, RunFolder]:
     """Finish an interrupted run: the tasks not yet written, with the run's own seed, engine and
     chunk size, so the final tables equal those of an uninterrupted run (no row lost or doubled)."""
     folder = RunFolder(path)
@@ -65,7 +69,8 @@ def resume(path: str | Path, *, workers: int = 1, progress: bool = True, figure:
         return load_result(job, folder), folder
     sink = RunFolderSink.reopen(job, folder)
     with executor_for(engine, workers, scheduler) as executor:
-        result = run_job(job, executor=executor, sink=sink, progress=progress, allow_large=True)  # allowed at the start
+        result = run_job(job, executor=executor, sink=sink, progress=progress, allow_large=True,  # allowed at the start
+                         cancel=cancel, on_progress=on_progress)
     if figure and isinstance(job, StudyJob):
         result.plot(folder.path / "figure.png")
     return result, folder
