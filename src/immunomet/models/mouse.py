@@ -72,7 +72,8 @@ RULES = (
     # occupancies
     Rule("cd8_depletion_rate", "k_depletion * occ_acd8", "1/day", "extra death of CD8 T cells from anti-CD8"),
     # the tumour site: the liver (intrasplenic injection) or a local s.c./i.d. tumour (site_local = 1)
-    Rule("r_site", "r_tumour + site_local * (r_local - r_tumour)", "1/day", "division rate at the tumour's site"),
+    Rule("r_site", "r_tumour * (1 + site_local * (growth_local_factor - 1))", "1/day",
+         "division rate at the tumour's site (the line's rate in liver micrometastases, scaled at a local site)"),
     Rule("K_site", "K_tumour + site_local * (K_local - K_tumour)", "cell", "carrying capacity of the tumour's site"),
     Rule("k_innate_site", "k_innate + site_local * (k_innate_local - k_innate)", "1/day",
          "innate clearance of newly seeded cells at the site (Kupffer/NK in the liver, NK in the skin)"),

@@ -109,7 +109,7 @@ def simulate_animals(plan: StudyPlan, a: int, start: int, stop: int) -> Tables:
     """Animals ``start .. stop-1`` of arm ``a``: parameters, simulation, survival, readouts, time courses."""
     arm = plan.arms[a]
     seeds = [animal_seeds(plan.seed, plan.seed_group(arm), i) for i in range(start, stop)]
-    model = plan.model
+    model = arm.model or plan.model
     compiled = model.compile()
     names, values = plan.variability.draw(model.parameters, [np.random.default_rng(s.parameters) for s in seeds])
     matrix = np.tile(compiled.parameter_vector(model.parameters), (len(seeds), 1))
@@ -187,6 +187,12 @@ def study_schemas(plan: StudyPlan) -> dict[str, pa.Schema]:
     }
 
 
+def _edits(base, variant) -> dict[str, float]:
+    """Parameter values of ``variant`` that differ from ``base`` (an arm's own cell line)."""
+    mine = variant.parameters.values()
+    return {n: v for n, v in mine.items() if base.parameters.value(n) != v}
+
+
 def _repeat(text: str, n: int) -> pa.Array:
     return pa.array([text], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
 
@@ -212,6 +218,8 @@ def study_provenance(plan: StudyPlan) -> dict:
         "solver": plan.solver.__dict__,
         "engine": plan.engine,
         "parameters": plan.model.parameters.values(),
+        "arm_models": {a.name: {"model_hash": a.model.hash, "edits": _edits(plan.model, a.model)}
+                       for a in plan.arms if a.model is not None},
         **software_versions(),
         "created": utc_now(),
     }

@@ -28,6 +28,7 @@ class ArmPlan:
     animals: int
     readout_days: tuple[float, ...]
     description: str = ""
+    model: Model | None = None  # the arm's own model variant (its own cell line); None: the study's
 
 
 @dataclass(frozen=True)
@@ -99,17 +100,24 @@ def plan_study(spec: StudySpec, model: Model | None = None) -> StudyPlan:
                      _endpoint(spec, model, injection.local), spec.seed, engine=resolve_engine("auto"))
 
 
-def _study_model(spec: StudySpec, model: Model) -> Model:
+def _with_cell_line(model: Model, cell_line, where: str) -> Model:
+    """``model`` with a cell line's properties (an engineered line may leave the parental range:
+    the prior is widened to hold it, and its source says so)."""
     params = model.parameters
-    for field, value in spec.cell_line.model_dump(exclude={"name"}, exclude_none=True).items():
+    for field, value in cell_line.model_dump(exclude={"name"}, exclude_none=True).items():
         name = model.cell_line_properties.get(field)
         if name is None:
-            raise SpecError(f"cell_line.{field}: this model has no such cell-line property")
+            raise SpecError(f"{where}.{field}: this model has no such cell-line property")
         low, high = params[name].prior
-        if not low <= value <= high:  # an engineered line may leave the parental range: widen, and say so
+        if not low <= value <= high:
             params = params.with_prior(name, min(low, value), max(high, value),
-                                       f"{params[name].source}; range widened for cell line {spec.cell_line.name}")
+                                       f"{params[name].source}; range widened for cell line {cell_line.name}")
         params = params.replace({name: value})
+    return model.with_parameter_set(params)
+
+
+def _study_model(spec: StudySpec, model: Model) -> Model:
+    params = _with_cell_line(model, spec.cell_line, "cell_line").parameters
     for name, value in spec.parameters.items():
         if name not in params:
             raise SpecError(f"parameters.{name}: unknown parameter{did_you_mean(name, params)}")
@@ -138,7 +146,8 @@ def _plan_arm(spec: StudySpec, model: Model, injection: Injection, i: int, arm: 
             raise SpecError(f"{days_field}: day {day:g} is not after the injection (day {injection.day:g})")
     protocol = Protocol(model.genotype(arm.genotype).name, treatments, injection, follow_up)
     part = arm.part or ("tumour growth" if injection.local else "colonisation")
-    return ArmPlan(arm.name, part, protocol, arm.animals or spec.animals_per_arm, readout_days, arm.description)
+    own = _with_cell_line(model, arm.cell_line, f"{where}.cell_line") if arm.cell_line is not None else None
+    return ArmPlan(arm.name, part, protocol, arm.animals or spec.animals_per_arm, readout_days, arm.description, own)
 
 
 def _treatment(model: Model, where: str, spec: TreatmentSpec | str, follow_up: float) -> Treatment:

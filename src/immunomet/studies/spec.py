@@ -89,6 +89,17 @@ def _as_value_error(parse, text: str):
         raise ValueError(str(exc)) from None
 
 
+class CellLineSpec(_Strict):
+    """The injected line: CT26 by default; properties override the model's values for it."""
+
+    name: str = "CT26"
+    il6_secretion: Number | None = Field(default=None, ge=0, description="pg/cell/day (model: p_il6_tumour)")
+    pdl1_baseline: Number | None = Field(default=None, gt=0, description="relative to CT26 (model: pdl1_base)")
+    mhc1_baseline: Number | None = Field(default=None, gt=0, description="relative to CT26 (model: mhc1_base)")
+    growth_rate: Number | None = Field(default=None, gt=0, le=MAX_GROWTH,
+                                       description="1/day (model: r_tumour); at most 5 (a division every ~5 h)")
+
+
 class ArmSpec(_Strict):
     """One group of animals: a genotype and its treatments."""
 
@@ -106,6 +117,8 @@ class ArmSpec(_Strict):
         return _unique_days(days, "each readout day once")
     part: str | None = Field(default=None, description="groups arms in reports, e.g. survival; default "
                              "colonisation (intrasplenic) or tumour growth (s.c./i.d.)")
+    cell_line: CellLineSpec | None = Field(default=None, description="this arm's own cell line (e.g. an "
+                                             "engineered line beside the parental one); default the study's")
     description: str = ""
 
 
@@ -113,17 +126,6 @@ class InjectionSpec(_Strict):
     route: Literal["intrasplenic", "subcutaneous", "intradermal"] = "intrasplenic"
     cells: Number = Field(default=1e5, gt=0, le=MAX_CELLS, description="cells injected (at most 1e9, about 1 g)")
     day: Number = Field(default=0.0, ge=-MAX_DAYS, le=MAX_DAYS)
-
-
-class CellLineSpec(_Strict):
-    """The injected line: CT26 by default; properties override the model's values for it."""
-
-    name: str = "CT26"
-    il6_secretion: Number | None = Field(default=None, ge=0, description="pg/cell/day (model: p_il6_tumour)")
-    pdl1_baseline: Number | None = Field(default=None, gt=0, description="relative to CT26 (model: pdl1_base)")
-    mhc1_baseline: Number | None = Field(default=None, gt=0, description="relative to CT26 (model: mhc1_base)")
-    growth_rate: Number | None = Field(default=None, gt=0, le=MAX_GROWTH,
-                                       description="1/day (model: r_tumour); at most 5 (a division every ~5 h)")
 
 
 class VariabilitySpec(_Strict):
