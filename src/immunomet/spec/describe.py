@@ -63,3 +63,29 @@ def _agents(model: Model) -> str:
             for a in model.agents]
     rows += [f"  genotype {g.name:<8} edits {dict(g.edits) or '-'}  {g.description}" for g in model.genotypes]
     return "AGENTS AND GENOTYPES\n" + "\n".join(rows)
+
+
+def parameter_table_markdown(model: Model) -> str:
+    """The model's parameters as a Markdown table: value, unit, prior, varies, source, description."""
+    head = ["| parameter | value | unit | prior | varies | description | source |", "|---|---|---|---|---|---|---|"]
+    rows = [f"| `{n}` | {p.value:.4g} | {p.unit} | {p.prior[0]:.4g} - {p.prior[1]:.4g} | {'yes' if p.varies else 'no'} "
+            f"| {_cell(p.description)} | {_cell(p.source)} |" for n, p in model.parameters.items()]
+    counts = _origin_counts(model)
+    summary = (f"{len(model.parameters)} parameters: {counts['literature']} from the literature, "
+               f"{counts['assumed']} assumed (the reason is given), {counts['calibrated']} calibrated, "
+               f"{counts['switch']} switches.")
+    return "\n".join([summary, "", *head, *rows]) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")
+
+
+def _origin_counts(model: Model) -> dict[str, int]:
+    out = {"literature": 0, "assumed": 0, "calibrated": 0, "switch": 0}
+    for p in model.parameters.values_objects():
+        source = p.source.lower()
+        kind = ("calibrated" if source.startswith("calibrated") else "assumed" if p.assumed else
+                "switch" if source.startswith(("switch", "genotype switch")) else "literature")
+        out[kind] += 1
+    return out
