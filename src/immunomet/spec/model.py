@@ -74,6 +74,16 @@ class Model:
     def with_parameters(self, changes: Mapping[str, float] | None = None, **kwargs: float) -> "Model":
         return replace(self, parameters=self.parameters.replace(changes, **kwargs))
 
+    def with_cut(self, changes: Mapping[str, float], reason: str) -> "Model":
+        """A counterfactual variant with a mechanism switched off (e.g. an effect's maximum set to 0):
+        each value may leave its prior, which is widened to hold it, and its source says why. For
+        negative controls and mechanism tests, never for defaults."""
+        params = self.parameters
+        for name, value in changes.items():
+            low, high = params[name].prior
+            params = params.with_prior(name, min(low, value), max(high, value), f"cut ({reason}): {params[name].source}")
+        return replace(self, parameters=params.replace(changes))
+
     def with_parameter_set(self, parameters: ParameterSet) -> "Model":
         return replace(self, parameters=parameters)
 
