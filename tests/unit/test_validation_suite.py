@@ -224,3 +224,22 @@ def test_a_tiny_experiment_runs_end_to_end_and_writes_its_result(tmp_path):
     assert "tiny_cd8" in str(suite) and "pass rate" in str(suite)
     again = run_experiment(load_experiment(folder), engine="scipy")
     assert again.checks[0].p == tiny.checks[0].p  # a fixed seed gives the same verdict
+
+
+def test_an_internal_error_is_not_run_with_its_type_and_the_suite_goes_on(tmp_path, monkeypatch):
+    import immunomet.analysis.validation_suite as suite_module
+
+    for name in ("a_first", "b_second"):
+        (tmp_path / name).mkdir()
+        _tiny_experiment(tmp_path / name, HIGHER)
+
+    def broken(experiment, **kwargs):
+        if experiment.name == "a_first":
+            raise KeyError("a column")
+        return suite_module.ExperimentResult(experiment.name, "PASS")
+
+    monkeypatch.setattr(suite_module, "run_experiment", broken)
+    suite = run_suite(tmp_path, write=False)
+    first, second = suite.experiments
+    assert first.verdict == "NOT RUN" and first.reason == "internal error: KeyError: 'a column'"
+    assert second.verdict == "PASS" and suite.exit_code == 1

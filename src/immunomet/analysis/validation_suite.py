@@ -224,6 +224,8 @@ def run_suite(root: str | Path = "validation", *, names: list[str] | None = None
             experiments.append(run_experiment(load_experiment(folder), workers=workers, engine=engine))
         except (ImmunometError, OSError) as exc:
             experiments.append(_not_run(folder, exc))
+        except Exception as exc:  # a bug below the suite: this experiment is NOT RUN, the others still run
+            experiments.append(_not_run(folder, RuntimeError(f"internal error: {type(exc).__name__}: {exc}")))
     model = load_model("mouse")
     suite = SuiteResult(str(root), experiments, model.name, model.hash, time.perf_counter() - start, note)
     if write:
