@@ -199,9 +199,12 @@ class SuiteResult:
 
 
 def _format_table(table: pd.DataFrame, width: int = 110) -> str:
+    """Left-aligned text columns; long effect summaries cut at ``width`` (result.md has them whole)."""
     shown = table.copy()
     shown["effects"] = shown["effects"].map(lambda s: s if len(s) <= width else s[: width - 3] + "...")
-    return shown.to_string(index=False, justify="left")
+    widths = {c: max([len(c)] + [len(str(v)) for v in shown[c]]) for c in shown.columns}
+    rows = [list(shown.columns)] + shown.astype(str).values.tolist()
+    return "\n".join("  ".join(f"{v:<{widths[c]}}" for v, c in zip(row, shown.columns)).rstrip() for row in rows)
 
 
 def run_suite(root: str | Path = "validation", *, names: list[str] | None = None, write: bool = True,
