@@ -157,3 +157,15 @@ def test_paired_plan_gives_every_arm_the_same_animals(small_plan, reference):
     assert paired.provenance["paired"] is True and reference.provenance["paired"] is False
     unpaired = reference.parameters.drop(columns="arm").groupby("animal").nunique()
     assert (unpaired > 1).any().any()
+
+
+def test_an_arm_whose_cell_line_fixes_a_varied_parameter_runs():
+    # an IL-6 knock-out line (secretion 0) widens the prior to 0, so the parameter no longer varies
+    # in that arm; its column still holds the arm's one value
+    spec = _spec(injection={"route": "subcutaneous", "cells": 5.0e5}, readout_days=[7], follow_up=7,
+                 animals_per_arm=2, arms=[{"name": "parental"},
+                                          {"name": "knock-out", "cell_line": {"name": "KO", "il6_secretion": 0.0}}])
+    result = run_study(plan_study(spec).with_engine("scipy"))
+    ko = result.parameters[result.parameters["arm"] == "knock-out"]
+    assert result.n_failed == 0 and (ko["p_il6_tumour"] == 0.0).all()
+    assert result.parameters.loc[result.parameters["arm"] == "parental", "p_il6_tumour"].gt(0).all()

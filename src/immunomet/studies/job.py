@@ -129,7 +129,12 @@ def simulate_animals(plan: StudyPlan, a: int, start: int, stop: int) -> Tables:
         "seed_key": pa.array([_key(s) for s in seeds], pa.string())})}
     tables["readouts"] = _readouts(plan, arm, cohort, seeds, animals, day, death)
     tables["timecourses"] = _timecourses(arm.name, cohort, animals, np.where(death, day, np.inf))
-    tables["parameters"] = pa.table({**ids, **{n: pa.array(values[:, k]) for k, n in enumerate(names)}})
+    drawn = {n: values[:, k] for k, n in enumerate(names)}
+    # a parameter the arm's own cell line holds fixed (e.g. an IL-6 knock-out, secretion 0, cannot vary
+    # log-normally) is a column of the study's table all the same: its one value
+    fixed = {n: np.full(len(seeds), model.parameters.value(n)) for n in plan.variability.varied(plan.model.parameters)
+             if n not in drawn and plan.variability.spread}
+    tables["parameters"] = pa.table({**ids, **{n: pa.array(v) for n, v in (drawn | fixed).items()}})
     schemas = study_schemas(plan)
     return {name: table.select(schemas[name].names).cast(schemas[name]) for name, table in tables.items()}
 
