@@ -53,12 +53,14 @@ def test_assay_noise_has_the_stated_cv(mouse, ko_day21):
 
 
 def test_local_tumour_is_measured_by_volume_not_nodules(mouse):
+    """The local tumour's cells descend from the seeded lineages (drawn, as in the liver), but it is
+    read as one volume: no nodule count or liver weight. With ~1e5 surviving lineages the drawn
+    burden is the mean-field one to within a few percent (law of large numbers)."""
     result = simulate(mouse, Protocol("wt", days=14, injection=Injection(5e5, route="subcutaneous")), seed=1)
-    assert result.nodules is None
     values = measure(result, 14.0, EXACT, np.random.default_rng(0), local=True)
     assert "visible_nodules" not in values and "liver_weight" not in values
     expected = result.species.loc[14.0, "cancer_cells"] / mouse.parameters.value("tumour_cell_density")
-    assert values["tumour_volume"] == pytest.approx(expected)
+    assert values["tumour_volume"] == pytest.approx(expected, rel=0.03)
 
 
 def test_endpoint_day_is_interpolated_between_outputs(mouse):

@@ -1,5 +1,5 @@
-"""Figures of calibration: a plausible population's parameter ranges and findings, prediction
-bands over it, and fits to own data (the data, the fitted model, likelihood profiles)."""
+"""Figures of calibration: a posterior at a glance (intervals, walkers, targets), prediction bands
+over posterior draws."""
 from __future__ import annotations
 
 import matplotlib
@@ -10,67 +10,97 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..calibration.population import FREE, PARTLY, PINNED, UNMIXED, UNSURE  # noqa: E402
 
-_VERDICT_COLOURS = {PINNED: "#b2182b", PARTLY: "#ef8a62", FREE: "#67a9cf", UNSURE: "#bbbbbb", UNMIXED: "#888888"}
-
-
-def population_figure(population, robustness: pd.DataFrame | None = None):
-    """Left: each parameter's plausible 5-95% range (bar) and median (dot) within its prior (the
-    axis runs from the prior's low to high end, log10), the default as a black tick. Right: each
-    finding's pass rate over the prior draws and chain proposals and, if given, how often a
-    published-size study reproduces it in plausible sets and with the defaults."""
-    post = population.posterior().iloc[::-1]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, max(4.0, 0.26 * len(post) + 1.2)),
-                                 gridspec_kw={"width_ratios": [1.3, 1]})
-    lo, hi = np.log10(post["prior_low"]), np.log10(post["prior_high"])
-
-    def where(v):
-        return (np.log10(v) - lo) / (hi - lo)
-
-    y = np.arange(len(post))
-    colours = [_VERDICT_COLOURS[v] for v in post["verdict"]]
-    ax.barh(y, where(post["p95"]) - where(post["p5"]), left=where(post["p5"]), color=colours, alpha=0.8, height=0.6)
-    ax.plot(where(post["median"]), y, "o", color="k", ms=3)
-    ax.plot(where(post["default"]), y, "|", color="k", ms=10, mew=2)
-    ax.set_yticks(y, post["parameter"], fontsize=8)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("position within the prior (log10; 0 = low end, 1 = high end)")
-    ax.set_title("plausible 5-95% range, median (dot), default (|)", fontsize=10)
-    ax.legend(handles=[Patch(color=c, label=v) for v, c in _VERDICT_COLOURS.items()], loc="upper center",
-              bbox_to_anchor=(0.5, -0.12), ncol=5, fontsize=8, frameon=False)
-    _pass_rates(bx, population, robustness)
-    fig.suptitle(f"{len(population.samples())} plausible sets of {len(population.names)} parameters "
-                 f"(required {', '.join(population.required)})", fontsize=11)
+def posterior_figure(result):
+    """A calibration at a glance. Left: each estimated parameter's posterior 5-95% interval (bar) and
+    median (dot) within its prior (0 = the prior's low end, 1 = its high end, on the sampling
+    scale), the previous value as a black tick, coloured by whether its ESS and R-hat pass. Middle:
+    the log-posterior of every walker over the iterations (burn-in shaded). Right: each target's
+    position against its published range or bound, before (x) and after (dot) calibration."""
+    summary = result.posterior.summary().iloc[::-1]
+    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(16, max(4.5, 0.28 * max(len(summary), 14) + 1.5)),
+                                     gridspec_kw={"width_ratios": [1.2, 1, 1.3]})
+    _intervals(ax, summary)
+    _log_posterior(bx, result.posterior)
+    _targets(cx, result.targets_table())
+    post = result.posterior
+    fig.suptitle(f"calibration: {len(summary)} estimated parameters, {post.chain.shape[1]} walkers x "
+                 f"{len(post.kept())} steps after {post.burn_in} burn-in", fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def _pass_rates(ax, population, robustness) -> None:
-    from ..calibration.over_population import robustness_summary
+def _position(summary: pd.DataFrame, column: str) -> np.ndarray:
+    logged = summary["scale"] == "log10"
+    value, low, high = summary[column].to_numpy(float), summary["prior_low"].to_numpy(float), \
+        summary["prior_high"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_pos = (np.log10(value) - np.log10(low)) / (np.log10(high) - np.log10(low))
+    return np.where(logged, log_pos, (value - low) / (high - low))
 
-    rates = population.finding_pass_rates().set_index("finding")
-    columns = {c: c.replace(" %", "") for c in rates.columns if rates[c].notna().any()}
-    if robustness is not None and len(robustness):
-        rob = robustness_summary(robustness).set_index("finding")
-        rates = rates.join(rob[[c for c in rob.columns if c.endswith(" %")]], how="outer")
-        columns |= {"plausible sets %": "published-size study, plausible sets",
-                    "default set %": "published-size study, default set"}
-    rates = rates.reindex(sorted(rates.index, reverse=True))
-    y = np.arange(len(rates))
-    width = 0.8 / max(len(columns), 1)
-    for k, (column, label) in enumerate(columns.items()):
-        if column in rates:
-            ax.barh(y + (k - (len(columns) - 1) / 2) * width, rates[column].fillna(0), height=width, label=label)
-    ax.set_yticks(y, rates.index)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("% passing")
-    ax.set_title("findings", fontsize=10)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+
+def _intervals(ax, summary: pd.DataFrame) -> None:
+    y = np.arange(len(summary))
+    colours = np.where(summary["converged"], "#4575b4", "#d73027")
+    q05, q95 = _position(summary, "q05"), _position(summary, "q95")
+    ax.barh(y, q95 - q05, left=q05, color=colours, alpha=0.75, height=0.6)
+    ax.plot(_position(summary, "median"), y, "o", color="k", ms=3)
+    ax.plot(_position(summary, "previous"), y, "|", color="k", ms=10, mew=2)
+    ax.set_yticks(y, summary["parameter"], fontsize=8)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("position within the prior (0 = low end, 1 = high end)")
+    ax.set_title("posterior 5-95% (bar), median (dot), previous value (|)", fontsize=9)
+    ax.legend(handles=[Patch(color="#4575b4", label="ESS >= 200, R-hat <= 1.01"),
+                       Patch(color="#d73027", label="not converged")], loc="upper center",
+              bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8, frameon=False)
+
+
+def _log_posterior(ax, posterior) -> None:
+    lp = posterior.log_prob
+    finite = np.where(np.isfinite(lp), lp, np.nan)
+    ax.plot(finite, color="#4575b4", alpha=0.15, lw=0.5)
+    ax.axvspan(0, posterior.burn_in, color="#cccccc", alpha=0.5, label="burn-in")
+    low = np.nanpercentile(finite[posterior.burn_in:], 1) if len(finite) > posterior.burn_in else np.nanmin(finite)
+    ax.set_ylim(low - 0.5 * (np.nanmax(finite) - low + 1), np.nanmax(finite) + 1)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("log posterior (each walker)")
+    ax.set_title("walkers' log posterior", fontsize=9)
+    ax.legend(fontsize=8, loc="lower right")
+
+
+def _targets(ax, table: pd.DataFrame) -> None:
+    """Each target on a log axis relative to its range: 0 = low end, 1 = high end (one-sided
+    bounds: the bound at 0 or 1, one decade of the ratio across)."""
+    table = table.iloc[::-1]
+    y = np.arange(len(table))
+
+    def where(v, lo, hi):
+        """Two-sided: 0 at the low end, 1 at the high end. One-sided: the bound at 0 (lower bound)
+        or 1 (upper bound), a decade of the ratio spanning one unit."""
+        v, lo, hi = np.log(v), np.log(lo), np.log(hi)
+        if np.isfinite(lo) and np.isfinite(hi):
+            return (v - lo) / (hi - lo)
+        if np.isfinite(lo):
+            return (v - lo) / np.log(10)
+        return 1.0 + (v - hi) / np.log(10)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        before = [where(v, lo, hi) for v, lo, hi in zip(table["previous"], table["low"], table["high"])]
+        after = [where(v, lo, hi) for v, lo, hi in zip(table["calibrated"], table["low"], table["high"])]
+    ax.axvspan(0, 1, color="#d9f0d3", alpha=0.7, label="published range / allowed side")
+    ax.plot(np.clip(before, -1.5, 2.5), y, "x", color="#888888", ms=5, label="previous values")
+    ax.plot(np.clip(after, -1.5, 2.5), y, "o", color="#1a9850", ms=4, label="calibrated")
+    outside = ~table["inside"].to_numpy()
+    ax.plot(np.clip(np.array(after)[outside], -1.5, 2.5), y[outside], "o", color="#d73027", ms=5, label="outside")
+    ax.set_yticks(y, table["target"], fontsize=8)
+    ax.set_xlim(-1.6, 2.6)
+    ax.set_xlabel("position against the target (0-1: inside; log scale)")
+    ax.set_title("targets: magnitudes and findings F1-F7 (typical animal)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
 
 
 def bands_figure(table: pd.DataFrame, readouts=None):
-    """One panel per readout, one row per arm (and day) shared by all panels: the plausible sets'
+    """One panel per readout, one row per arm (and day) shared by all panels: the posterior draws'
     median (dot) and 5-95% band (bar), the default set as a cross."""
     readouts = [r for r in (readouts or table["readout"].unique()) if r in set(table["readout"])]
     keys = list(dict.fromkeys(zip(table["arm"], table["day"].fillna(-1.0))))
@@ -94,7 +124,7 @@ def bands_figure(table: pd.DataFrame, readouts=None):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_yticks(np.arange(len(keys)), labels, fontsize=7)
-    fig.suptitle("prediction bands over the plausible population: median (dot), 5-95% (bar), default (x)",
+    fig.suptitle("prediction bands over posterior draws: median (dot), 5-95% (bar), default (x)",
                  fontsize=10)
     fig.tight_layout()
     return fig

@@ -43,10 +43,13 @@ def lint(model: Model) -> list[LintIssue]:
     if model.colonisation:
         col = model.colonisation
         used |= {col.arrest_parameter, col.visible_parameter, col.local_take_parameter} - {""}
+    switches = {k for g in model.genotypes for k in g.edits}
+    if model.colonisation and model.colonisation.site_parameter:
+        switches.add(model.colonisation.site_parameter)  # set by the injection route
     for name, p in model.parameters.items():
         if name not in used:
             issues.append(LintIssue("warning", f"parameter {name!r}", "not used by any process or rule"))
         low, high = p.prior
-        if low < high and p.value in (low, high) and name not in {k for g in model.genotypes for k in g.edits}:
+        if low < high and p.value in (low, high) and name not in switches:
             issues.append(LintIssue("warning", f"parameter {name!r}", f"value {p.value:g} sits on its prior bound"))
     return issues

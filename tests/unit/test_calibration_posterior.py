@@ -1,0 +1,144 @@
+"""Calibration: the targets' densities against scipy, the batched log-posterior against row-by-row
+evaluation, the estimability ranking on matrices with known answers, the sampler against a
+closed-form posterior, and the parameter-table writer."""
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import yaml
+from scipy import stats
+
+from immunomet.analysis.magnitudes import load_magnitudes
+from immunomet.calibration import (PosteriorSample, SamplerSettings, calibration_problem, rank_estimability,
+                                   sample_posterior)
+from immunomet.calibration.defaults import CALIBRATED, original_source, rewrite_parameters
+from immunomet.calibration.targets import SOFTNESS, Quantity, Target, finding_targets, magnitude_targets
+from immunomet.spec import Protocol
+from immunomet.studies import load_builtin, plan_study
+
+Q, R = Quantity(Protocol("wt"), "visible_nodules", 21.0), Quantity(Protocol("il6-ko"), "visible_nodules", 21.0)
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return plan_study(load_builtin("toyoshima2019"))
+
+
+def test_magnitude_targets_are_the_published_calibration_ranges_as_lognormals():
+    """The range is a 95% interval of a log-normal: the term is scipy's log-density."""
+    targets = magnitude_targets()
+    used = [m for m in load_magnitudes() if m.use == "calibration" and not m.on_patients]
+    assert [t.id for t in targets] == [m.id for m in used] and all(m.certainty != "A" for m in used)
+    m, t = used[0], targets[0]
+    x = np.array([m.low, np.sqrt(m.low * m.high), m.high, 3 * m.high])
+    expected = stats.lognorm(s=t.sigma, scale=np.sqrt(m.low * m.high)).logpdf(x)
+    assert t.log_likelihood({t.quantity: x}) == pytest.approx(expected)
+    inside = stats.lognorm(s=t.sigma, scale=np.sqrt(m.low * m.high)).cdf([m.low, m.high])
+    assert inside == pytest.approx([0.025, 0.975])
+
+
+def test_a_finding_constraint_is_a_probit_edge_on_the_log_ratio():
+    t = Target("F1.1", "finding", R, "bounds", SOFTNESS, reference=Q, high=-np.log(2.0))
+    ko, wt = np.array([4.0, 9.0, 19.0, 0.0]), np.array([19.0, 19.0, 19.0, 0.0])
+    ratio = np.log((ko + 1) / (wt + 1))  # counts compared as 1 + count
+    assert t.value({R: ko, Q: wt}) == pytest.approx(ratio)
+    assert t.log_likelihood({R: ko, Q: wt}) == pytest.approx(stats.norm.logcdf((-np.log(2) - ratio) / SOFTNESS))
+
+
+def test_findings_become_constraints_on_the_built_in_arms(plan):
+    targets = {t.id: t for t in finding_targets(plan)}
+    assert {k.split(".")[0] for k in targets} == {f"F{i}" for i in range(1, 8)}
+    f1 = targets["F1.1"]
+    assert (f1.quantity.protocol.genotype, f1.reference.protocol.genotype) == ("il6-ko", "wt")
+    assert f1.high == pytest.approx(-np.log(2)) and not np.isfinite(f1.low)
+    survival = targets["F2.1"]
+    assert survival.quantity.readout == "survival_rmst" and survival.quantity.day == 60.0
+    similar = targets["F3.2"]
+    assert similar.low == pytest.approx(-similar.high) and similar.high > 0
+
+
+def test_the_batched_log_posterior_equals_row_by_row_and_respects_the_prior(plan):
+    problem = calibration_problem(plan, ["r_tumour", "K_pd1", "EC50_il6"])
+    x = problem.prior_draws(3, np.random.default_rng(0))
+    together = problem.log_posterior(x)
+    alone = np.array([problem.log_posterior(row[None])[0] for row in x])
+    assert np.isfinite(together).all() and together == pytest.approx(alone, rel=1e-9)
+    outside = x[:1].copy()
+    outside[0, 0] = problem.bounds[1][0] + 0.1
+    assert problem.log_posterior(outside)[0] == -np.inf
+    assert problem.to_values(problem.to_scale(np.array([0.7, 2.0, 30.0]))) == pytest.approx([0.7, 2.0, 30.0])
+    terms = problem.terms(problem.defaults()[None])
+    assert list(terms.columns) == [t.id for t in problem.targets] and np.isfinite(terms.to_numpy()).all()
+
+
+def test_estimability_takes_independent_directions_and_drops_copies():
+    """Column b is twice a (collinear), c is independent, d is tiny: the ranking takes b (the
+    largest), then c; a's remainder is 0 once b is in, d's is below the cutoff."""
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    a, c = rng.standard_normal(12), rng.standard_normal(12)
+    s = pd.DataFrame({"a": a, "b": 2 * a, "c": c, "d": 0.01 * rng.standard_normal(12)})
+    ranking = rank_estimability(s, cutoff=0.5)
+    assert ranking.table["parameter"].tolist()[:2] == ["b", "c"]
+    assert ranking.estimable == ["b", "c"] and set(ranking.fixed) == {"a", "d"}
+    assert ranking.table.set_index("parameter").loc["a", "remainder"] < 1e-9
+
+
+@dataclass(frozen=True)
+class _Gaussian:
+    """A problem whose posterior is known: independent normals (mean m, sd s) truncated far out."""
+
+    names: tuple = ("u", "v")
+    mean: tuple = (0.3, -0.2)
+    sd: tuple = (0.1, 0.05)
+
+    dim = 2
+    log_scale = np.array([False, False])
+    bounds = (np.array([-2.0, -2.0]), np.array([2.0, 2.0]))
+
+    def log_posterior(self, x):
+        x = np.atleast_2d(x)
+        return -0.5 * (((x - np.array(self.mean)) / np.array(self.sd)) ** 2).sum(axis=1)
+
+    def to_values(self, x):
+        return np.asarray(x, float)
+
+    def defaults(self):
+        return np.zeros(2)
+
+
+def test_the_sampler_recovers_a_known_posterior_and_arviz_judges_it(tmp_path):
+    problem = _Gaussian()
+    post = sample_posterior(problem, SamplerSettings(walkers=16, steps=1500, burn_in=300, seed=3),
+                            start=np.array([0.0, 0.0]))
+    values = post.values()
+    assert values.mean().to_numpy() == pytest.approx(problem.mean, abs=0.02)
+    assert values.std().to_numpy() == pytest.approx(problem.sd, rel=0.1)
+    summary = post.summary()
+    assert (summary["ess_bulk"] > 200).all() and (summary["r_hat"] < 1.02).all()
+    again = sample_posterior(problem, SamplerSettings(walkers=16, steps=1500, burn_in=300, seed=3),
+                             start=np.array([0.0, 0.0]))
+    assert np.array_equal(post.chain, again.chain)  # the seed fixes the chain
+    loaded = PosteriorSample.load(post.save(tmp_path / "post"))
+    assert np.array_equal(loaded.chain, post.chain) and loaded.median() == post.median()
+    assert len(post.sets(5)) == 5
+
+
+def test_the_table_writer_changes_only_the_named_lines(tmp_path):
+    from immunomet.workflows.calibration import mouse_parameter_table
+
+    source = mouse_parameter_table()
+    table = tmp_path / "mouse_parameters.yaml"
+    table.write_text(source.read_text())
+    before = table.read_text().splitlines()
+    changed = rewrite_parameters(table, {"K_pd1": 2.345678}, {"K_pd1": f"{CALIBRATED} (test); prior basis: x"})
+    after = table.read_text().splitlines()
+    assert changed == ["K_pd1"] and len(before) == len(after)
+    assert [i for i, (a, b) in enumerate(zip(before, after)) if a != b] == [
+        next(i for i, line in enumerate(before) if line.startswith("K_pd1:"))]
+    entry = yaml.safe_load(table.read_text())["K_pd1"]
+    assert entry["value"] == 2.346 and entry["source"].startswith(CALIBRATED) and entry["unit"] == "1"
+    assert original_source(entry["source"]) == "x"
+    with pytest.raises(KeyError, match="no_such"):
+        rewrite_parameters(table, {"no_such": 1.0}, {})
