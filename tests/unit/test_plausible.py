@@ -22,12 +22,12 @@ def test_shortfall_is_zero_iff_every_criterion_points_the_papers_way():
     ok = _criteria([["visible_nodules", "lower", 0.5, 1.5, 10, 5, True],
                     ["pdl1_mfi", "higher", 2.0, 1.5, 1, 2, True],
                     ["visible_nodules", "similar", 1.2, 1.33, 10, 12, True],
-                    ["survival", "similar", 0.9, 3.0, 24.0, 25.0, True]])
+                    ["survival", "similar", 0.95, 1.1, 24.0, 25.0, True]])
     assert shortfall(ok) == 0.0
     bad = _criteria([["visible_nodules", "lower", 2.0, 1.5, 5, 10, False],       # log 2 wrong way
                      ["visible_nodules", "similar", 0.5, 1.33, 10, 5, False],    # |log 0.5| - log 1.33
-                     ["survival", "similar", 0.5, 3.0, 20.0, 26.0, False]])      # (6 - 3) / 3
-    expected = np.log(2) + (np.log(2) - np.log(1.33)) + 1.0 + 3 * 0.1
+                     ["survival", "similar", 0.5, 1.1, 20.0, 26.0, False]])      # RMST ratio: |log 0.5| - log 1.1
+    expected = np.log(2) + (np.log(2) - np.log(1.33)) + (np.log(2) - np.log(1.1)) + 3 * 0.1
     assert shortfall(bad) == pytest.approx(expected)
     tested = ok.assign(p_adjusted=[0.5, 0.01, np.nan, np.nan], passed=[False, True, True, True])
     assert shortfall(tested) == pytest.approx(0.1)  # direction right, not significant: only the 0.1

@@ -101,22 +101,19 @@ class PlausibilityCheck:
 
 def shortfall(criteria: pd.DataFrame, cap: float = 5.0, alpha: float | None = None) -> float:
     """Sum over criteria of how far each effect estimate misses the paper's direction, in log
-    units (a "similar" readout: beyond log(bound); survival: log HR, or the KM-median gap beyond
-    ``bound`` days); with ``alpha``, plus how many decades a tested criterion's adjusted p lies
-    above it; plus 0.1 per criterion that fails for any other reason. 0 iff all pass."""
+    units (a "similar" criterion: its ratio beyond log(bound); survival: log HR); with
+    ``alpha``, plus how many decades a criterion's adjusted p lies above it; plus 0.1 per
+    criterion that fails for any other reason. 0 iff all pass."""
     total = 0.0
     for row in criteria.to_dict("records"):
         est = row["estimate"]
         log_est = np.log(est) if np.isfinite(est) and est > 0 else (-cap if est == 0 else cap)
-        if row["direction"] == "similar" and row["readout"] == "survival":
-            gap = abs(row["median_arm"] - row["median_ref"])
-            miss = (gap - row["bound"]) / row["bound"] if np.isfinite(gap) else 1.0
-        elif row["direction"] == "similar":
+        if row["direction"] == "similar":
             miss = abs(log_est) - np.log(row["bound"])
         else:
             miss = -log_est if row["direction"] == "higher" else log_est
-            if alpha is not None and np.isfinite(row.get("p_adjusted", np.nan)):
-                miss = max(miss, 0.0) + max(np.log10(row["p_adjusted"] / alpha), 0.0)
+        if alpha is not None and np.isfinite(row.get("p_adjusted", np.nan)):
+            miss = max(miss, 0.0) + max(np.log10(row["p_adjusted"] / alpha), 0.0)
         total += min(max(miss, 0.0), cap) + (0.0 if row["passed"] else 0.1)
     return total
 

@@ -62,26 +62,30 @@ def validate(args: argparse.Namespace) -> int:
     return 1 if any(f.status == "FAIL" for f in findings) else 0
 
 
-def format_findings(findings) -> str:
+def format_findings(findings, replication=None) -> str:
+    """The checklist as text; with ``replication`` (``analysis.replication.Replication``) each
+    finding's line also gives the probability that a replicate experiment reproduces it."""
     lines = []
     for f in findings:
         lines.append(f"{f.id}  {f.status:7s} {f.finding.statement}")
+        if replication is not None:
+            lines.append(f"      {replication.sentence(f.id)}")
+        if f.finding.construction:
+            lines.append(f"      (by construction) {f.finding.construction}")
         if f.reason:
             lines.append(f"      {f.reason}")
         for r in f.criteria.to_dict("records"):
             mark = "ok " if r["passed"] else "NO "
-            if r["direction"] == "similar":
-                stat = "(no test: similarity bound " + (f"{r['bound']:g} d)" if r["readout"] == "survival"
-                                                        else f"x{r['bound']:g})")
-            else:
-                stat = f"{r['test']} p={r['p']:.2g} (Holm {r['p_adjusted']:.2g})"
             ci = f"[{r['low']:.3g}, {r['high']:.3g}]"
             lines.append(f"      {mark}{r['readout']}: {r['arm']} vs {r['reference']} {r['direction']}; "
                          f"{r['effect']} {r['estimate']:.3g} {ci}; medians {_median(r['median_arm'])} vs "
-                         f"{_median(r['median_ref'])}; {stat}; n={r['n_arm']}/{r['n_ref']}")
+                         f"{_median(r['median_ref'])}; {r['test']} p={r['p']:.2g} (Holm {r['p_adjusted']:.2g}); "
+                         f"n={r['n_arm']}/{r['n_ref']}")
     passed = sum(f.status == "PASS" for f in findings)
     failed = sum(f.status == "FAIL" for f in findings)
     lines.append(f"\n{passed} PASS, {failed} FAIL, {len(findings) - passed - failed} NOT RUN")
+    if replication is not None:
+        lines.append(replication.summary_text())
     return "\n".join(lines)
 
 
