@@ -4,36 +4,83 @@ The findings checklist decides every criterion with these functions, whether it 
 (one row) or thousands of drawn replicate experiments (``analysis.replication``), so a single
 run's verdict and the replication probability come from the same code.
 
-- ``mannwhitney_p``: Mann-Whitney U p-value per row, the exact null distribution or the normal
-  approximation chosen per row as scipy's ``method="auto"`` chooses it for one experiment
-  (scipy decides once for a whole batch: any tie anywhere sends every row to the approximation);
+- ``mannwhitney_p``: Mann-Whitney U p-value per row, exact for small groups (also with ties),
+  the method chosen per row (scipy decides once for a whole batch: any tie anywhere would send
+  every row to the normal approximation);
 - ``holm_rows``: Holm step-down adjustment within each row;
 - ``kaplan_meier_rows``: Kaplan-Meier median and restricted mean survival time (RMST, with its
   variance) of one group of each row, the group given by a mask;
-- ``wilson``: the Wilson score interval of a share (scipy).
+- ``wilson``: the Wilson score interval of a share.
 """
 from __future__ import annotations
+
+import math
+from functools import lru_cache
+from itertools import combinations
 
 import numpy as np
 from scipy import stats
 
-EXACT_MAX = 8  # scipy's "auto": exact when either sample has <= 8 values and there are no ties
+EXACT_MAX = 8          # exact p when either group has at most this many values (scipy's "auto" rule)
+ENUMERATE_MAX = 50000  # tied rows: the exact permutation distribution when there are at most this many splits
+CELLS = 2 * 10**7      # rows x splits enumerated at once (memory)
 
 
 def mannwhitney_p(x: np.ndarray, y: np.ndarray, alternative: str = "two-sided") -> np.ndarray:
     """p of the Mann-Whitney U test of ``y`` against ``x`` per row (rows: experiments; no NaN).
-    ``alternative`` "greater": y tends to be larger than x. A row whose values are all equal has
-    p = 1 (no evidence either way)."""
+    ``alternative`` "greater": y tends to be larger than x. When either group has at most 8
+    values the p-value is exact: scipy's exact null distribution for rows without ties, and for
+    rows with ties the exact permutation distribution of the mid-rank sum (every split of the
+    row's values into the two groups), where scipy would use the normal approximation, which at
+    3-8 animals per group can reject what no split of the data could support. Otherwise the
+    normal approximation with tie and continuity corrections (scipy). A row whose values are all
+    equal has p = 1."""
     x, y = np.atleast_2d(np.asarray(x, float)), np.atleast_2d(np.asarray(y, float))
     both = np.sort(np.concatenate([x, y], axis=1), axis=1)
     ties = (both[:, 1:] == both[:, :-1]).any(axis=1)
-    exact = ~ties if min(x.shape[1], y.shape[1]) <= EXACT_MAX else np.zeros(len(x), bool)
+    small = min(x.shape[1], y.shape[1]) <= EXACT_MAX
+    enumerable = small and math.comb(x.shape[1] + y.shape[1], y.shape[1]) <= ENUMERATE_MAX
+    exact, splits = ~ties & small, ties & enumerable
+    normal = ~(exact | splits)
     p = np.ones(len(x))
-    for rows, method in ((exact, "exact"), (~exact, "asymptotic")):
-        if rows.any():
-            with np.errstate(invalid="ignore", divide="ignore"):
-                p[rows] = stats.mannwhitneyu(y[rows], x[rows], axis=1, alternative=alternative, method=method).pvalue
+    if exact.any():
+        p[exact] = stats.mannwhitneyu(y[exact], x[exact], axis=1, alternative=alternative, method="exact").pvalue
+    if splits.any():
+        p[splits] = _permutation_p(x[splits], y[splits], alternative)
+    if normal.any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p[normal] = stats.mannwhitneyu(y[normal], x[normal], axis=1, alternative=alternative,
+                                           method="asymptotic").pvalue
     return np.where(np.isfinite(p), p, 1.0)
+
+
+def _permutation_p(x: np.ndarray, y: np.ndarray, alternative: str) -> np.ndarray:
+    """Exact permutation p of the mid-rank sum of ``y`` per row: the share of all splits of the
+    row's values into groups of the two sizes whose sum is at least as extreme. The mid-ranks are
+    symmetric about their mean, so two-sided is twice the smaller tail."""
+    ranks = stats.rankdata(np.concatenate([x, y], axis=1), axis=1)
+    splits = _splits(ranks.shape[1], y.shape[1])
+    observed = ranks[:, x.shape[1]:].sum(axis=1)
+    upper, lower = np.empty(len(x)), np.empty(len(x))
+    step = max(1, CELLS // len(splits))
+    for start in range(0, len(x), step):
+        sums = ranks[start:start + step] @ splits.T
+        obs = observed[start:start + step, None]
+        upper[start:start + step] = np.mean(sums >= obs - 1e-9, axis=1)
+        lower[start:start + step] = np.mean(sums <= obs + 1e-9, axis=1)
+    if alternative == "greater":
+        return upper
+    if alternative == "less":
+        return lower
+    return np.minimum(1.0, 2 * np.minimum(upper, lower))
+
+
+@lru_cache(maxsize=8)
+def _splits(total: int, k: int) -> np.ndarray:
+    """Every choice of ``k`` of ``total`` positions, one row of 0/1 each."""
+    out = np.zeros((math.comb(total, k), total))
+    out[np.arange(len(out))[:, None], np.array(list(combinations(range(total), k)))] = 1.0
+    return out
 
 
 def holm_rows(p: np.ndarray) -> np.ndarray:
@@ -79,9 +126,13 @@ def kaplan_meier_rows(t: np.ndarray, e: np.ndarray, member: np.ndarray, tau: np.
     return {"median": median, "last": last, "rmst": rmst, "rmst_var": terms.sum(axis=1)}
 
 
-def wilson(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of ``successes`` / ``trials`` (scipy.stats.binomtest)."""
-    if trials == 0:
+def wilson(share: float, trials: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a ``share`` of ``trials`` (Wilson 1927, J Am Stat Assoc 22:209);
+    ``trials`` may be an effective number (e.g. reduced by a design effect). For whole counts it
+    equals ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``."""
+    if not trials > 0:
         return float("nan"), float("nan")
-    ci = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence, method="wilson")
-    return float(ci.low), float(ci.high)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    centre = (share + z**2 / (2 * trials)) / (1 + z**2 / trials)
+    half = z / (1 + z**2 / trials) * np.sqrt(share * (1 - share) / trials + z**2 / (4 * trials**2))
+    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))

@@ -19,6 +19,14 @@ def register(sub) -> None:
                                    "of the built-in study. Exit 1 if any finding FAILs.")
     p.add_argument("run_folder", nargs="?", type=Path, metavar="RUN")
     p.add_argument("--csv", type=Path, default=None, help="also write the criteria table as CSV")
+    p.add_argument("--no-replication", action="store_true",
+                   help="only the single run's verdicts (skip the replication probability)")
+    p.add_argument("--n", type=positive_int, nargs="+", default=[], metavar="N",
+                   help="also give the replication probability with N animals in every arm (several allowed)")
+    p.add_argument("--pool", type=positive_int, default=None,
+                   help="animals simulated per arm to draw replicate experiments from (default 400 on the batched "
+                        "engine; the scipy loop skips replication unless given)")
+    p.add_argument("--reps", type=positive_int, default=400, help="replicate experiments drawn (default 400)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=validate)
 
@@ -46,17 +54,24 @@ def register(sub) -> None:
 
 def validate(args: argparse.Namespace) -> int:
     from ..workflows import check_study_findings, load_run, patient_cohort
+    from ..workflows.analysis import run_replication
     from ..workflows.runs import load_patient_cohort
 
     if args.run_folder is not None:
         result, plan, folder = load_run(args.run_folder)
-        cohort = load_patient_cohort(folder)[0]
+        cohort, cohort_plan = load_patient_cohort(folder)
     else:
         plan = plan_study(load_builtin("toyoshima2019")).with_engine("auto")
         result = run_study(plan, workers=default_workers(), progress=not args.quiet)
-        cohort, _ = patient_cohort(engine=plan.engine, workers=default_workers(), progress=not args.quiet)
+        cohort, cohort_plan = patient_cohort(engine=plan.engine, workers=default_workers(), progress=not args.quiet)
     findings = check_study_findings(result, plan, cohort)
-    print(format_findings(findings))
+    replication = None
+    if not args.no_replication:
+        replication = run_replication(plan, cohort_plan, sizes=tuple(args.n), pool=args.pool, reps=args.reps,
+                                      workers=default_workers(), progress=not args.quiet)
+    print(format_findings(findings, replication))
+    if not args.no_replication and replication is None:
+        print("replication probability skipped on the scipy engine (about 10 mice/s); --pool N runs it")
     if args.csv is not None:
         findings_table(findings).to_csv(args.csv, index=False)
     return 1 if any(f.status == "FAIL" for f in findings) else 0
