@@ -126,7 +126,8 @@ def test_under_no_effect_a_directional_finding_replicates_at_half_the_exact_test
     Mann-Whitney test rejects (its size at n = 8: P(p < 0.05), from scipy's null distribution)
     with the arm lower, i.e. in half of those draws."""
     rng = np.random.default_rng(3)
-    pool = _synthetic_pool(plan, {"WT isotype": rng.lognormal(5, 1, 20000), "Il6-/- isotype": rng.lognormal(5, 1, 20000)})
+    pool = _synthetic_pool(plan, {"WT isotype": rng.lognormal(5, 1, 20000),
+                                  "Il6-/- isotype": rng.lognormal(5, 1, 20000)})
     finding = Finding("N", "null", (Criterion("visible_nodules", WT, KO, "lower"),))
     table, _ = replicate(Pools(plan, pool, 20000, (finding,)), reps=4000, seed=1)
     from itertools import combinations
@@ -142,7 +143,8 @@ def test_under_no_effect_a_directional_finding_replicates_at_half_the_exact_test
 
 def test_a_large_effect_always_replicates_and_a_wrong_direction_never(plan):
     rng = np.random.default_rng(4)
-    pool = _synthetic_pool(plan, {"WT isotype": rng.lognormal(6, 0.3, 2000), "Il6-/- isotype": rng.lognormal(4, 0.3, 2000)})
+    pool = _synthetic_pool(plan, {"WT isotype": rng.lognormal(6, 0.3, 2000),
+                                  "Il6-/- isotype": rng.lognormal(4, 0.3, 2000)})
     lower = Finding("L", "lower", (Criterion("visible_nodules", WT, KO, "lower"),))
     higher = Finding("H", "higher", (Criterion("visible_nodules", WT, KO, "higher"),))
     table, _ = replicate(Pools(plan, pool, 2000, (lower, higher)), reps=300)
@@ -157,7 +159,8 @@ def test_the_interval_covers_the_pools_own_sampling_error(plan):
     finding = Finding("E", "effect", (Criterion("visible_nodules", WT, KO, "lower"),))
     estimates, errors = [], []
     for k in range(40):
-        pool = _synthetic_pool(plan, {"WT isotype": rng.lognormal(5.4, 1, 150), "Il6-/- isotype": rng.lognormal(4.6, 1, 150)})
+        pool = _synthetic_pool(plan, {"WT isotype": rng.lognormal(5.4, 1, 150),
+                                      "Il6-/- isotype": rng.lognormal(4.6, 1, 150)})
         row = replicate(Pools(plan, pool, 150, (finding,)), reps=400, seed=k)[0].iloc[0]
         estimates.append(row["probability"])
         errors.append(np.hypot(row["pool_se"], np.sqrt(row["probability"] * (1 - row["probability"]) / 400)))

@@ -201,13 +201,15 @@ def readout_arrays(wide: pd.DataFrame, reference: str, arm: str, readout: str):
     """(day, reference values, arm values) on the last day both arms were measured."""
     day = last_common_day(wide, [reference, arm], readout)
     at = wide[wide["day"] == day]
-    return day, at.loc[at["arm"] == reference, readout].to_numpy(float), at.loc[at["arm"] == arm, readout].to_numpy(float)
+    values = {a: at.loc[at["arm"] == a, readout].to_numpy(float) for a in (reference, arm)}
+    return day, values[reference], values[arm]
 
 
 def _evaluate(c: Criterion, reference: str, arm: str, wide: pd.DataFrame, animals: pd.DataFrame) -> dict:
     row = {"readout": c.readout, "reference": reference, "arm": arm, "direction": c.direction, "bound": c.bound}
     if c.readout == SURV:
-        stats = {k: v[0] for k, v in survival_rows(c.direction, c.bound, *survival_arrays(animals, reference, arm)).items()}
+        rows = survival_rows(c.direction, c.bound, *survival_arrays(animals, reference, arm))
+        stats = {k: v[0] for k, v in rows.items()}
         row |= _survival_display(c, stats, animals, reference, arm)
     else:
         day, x, y = readout_arrays(wide, reference, arm, c.readout)

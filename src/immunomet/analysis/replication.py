@@ -30,7 +30,7 @@ import pandas as pd
 
 from .arms import find_arm
 from .criteria import passes, readout_rows, survival_rows
-from .dfs import HIGH, LOW, dfs_table
+from .dfs import dfs_table
 from .findings import ALPHA, FINDINGS, SURV
 from .groups import last_common_day
 from .power import pool_plan
@@ -280,6 +280,11 @@ class Replication:
         need = self.needs[self.needs["finding"] == finding]
         if len(need):
             text += f"; needs {need['needed_text'].iloc[0]} for {100 * self.target:.0f}%"
+        crit = self.criteria[(self.criteria["finding"] == finding) & (self.criteria["n"] == DESIGN)]
+        if len(crit) > 1 and first["probability"] < self.target:
+            weakest = crit.loc[crit["probability"].idxmin()]
+            text += (f"; weakest: criterion {weakest['criterion']} ({weakest['readout']} {weakest['direction']}) "
+                     f"{100 * weakest['probability']:.0f}%")
         return text + (f" ({'; '.join(others)})" if others else "")
 
     def summary_text(self) -> str:
