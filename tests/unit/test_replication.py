@@ -227,3 +227,13 @@ def test_rows_with_an_unmeasured_animal_are_decided_on_the_measured_ones():
     out = readout_rows("higher", np.nan, "visible_nodules", x, y)
     assert list(out["n_ref"]) == [4, 5]
     assert out["p"][0] == pytest.approx(stats.mannwhitneyu(y[0], x[0, :4]).pvalue)
+
+
+def test_a_study_without_the_findings_arms_gets_empty_tables_not_an_error(plan):
+    from immunomet.analysis.replication import Replication, needs
+
+    pools = Pools(plan, None, 10, ())
+    table, criteria = replicate(pools, (None, 12), reps=10)
+    assert table.empty and "probability" in table and criteria.empty
+    rep = Replication(table, criteria, needs(pools, table), 10, 10)
+    assert rep.sentence("F1").startswith("replication: not estimated")

@@ -31,7 +31,7 @@ import pandas as pd
 from .arms import find_arm
 from .criteria import passes, readout_rows, survival_rows
 from .dfs import dfs_table
-from .findings import ALPHA, FINDINGS, SURV
+from .findings import ALPHA, FINDINGS, SURV, missing_parts
 from .groups import last_common_day
 from .power import pool_plan
 from .rowstats import holm_rows, wilson
@@ -42,6 +42,9 @@ JOINT = ("F1", "F2", "F3", "F4", "F5", "F6", "F7")
 JOINT_LABEL = "F1-F7"
 DESIGN = "design"
 PATIENTS = "patients"  # the key of F8's patient draws
+TABLE_COLUMNS = ["n", "finding", "group_size", "passes", "reps", "probability", "low", "high", "pool_se",
+                 "effective_reps"]
+CRITERIA_COLUMNS = ["n", "finding", "criterion", "readout", "direction", "probability"]
 
 
 @dataclass
@@ -78,6 +81,9 @@ def simulate_pools(plan, findings=FINDINGS, *, pool: int = 1000, trial=None, pat
     mice = checkable(plan, findings)
     arms = {find_arm(plan, k) for f in mice for c in f.criteria for k in (c.reference, c.arm)}
     result = run_study(pool_plan(plan, arms, pool), workers=workers, progress=progress) if arms else None
+    if result is not None:  # e.g. a local-tumour study holds the arms but measures no nodules
+        wide = result.wide()
+        mice = tuple(f for f in mice if not missing_parts(f, result, plan, wide))
     patients, cohort = None, 0
     if trial is not None and patients_pool > 0 and any(f.cohort == "patients" for f in findings):
         cohort = trial.patients_per_arm
@@ -198,7 +204,7 @@ def replicate(pools: Pools, sizes=(None,), *, reps: int = 400, seed: int = 0, al
             keys = set().union(*(used[fid] for fid in JOINT))
             rows.append(_row(JOINT_LABEL, n, joint, pool_variance(draws.units(keys), joint),
                              "all in the same replicate"))
-    return pd.DataFrame(rows), pd.DataFrame(crit)
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS), pd.DataFrame(crit, columns=CRITERIA_COLUMNS)
 
 
 def _keys(finding, plan) -> set:

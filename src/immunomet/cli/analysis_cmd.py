@@ -83,7 +83,7 @@ def format_findings(findings, replication=None) -> str:
     lines = []
     for f in findings:
         lines.append(f"{f.id}  {f.status:7s} {f.finding.statement}")
-        if replication is not None:
+        if replication is not None and f.status != "NOT RUN":
             lines.append(f"      {replication.sentence(f.id)}")
         if f.finding.construction:
             lines.append(f"      (by construction) {f.finding.construction}")
