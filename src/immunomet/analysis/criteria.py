@@ -135,7 +135,7 @@ def survival_rows(direction: str, bound: float, t: np.ndarray, e: np.ndarray, ar
 
 
 def _rmst_equivalence(t, e, arm, ref, margin: float) -> dict:
-    tau = np.minimum(np.where(arm, t, -np.inf).max(axis=1), np.where(ref, t, -np.inf).max(axis=1))
+    tau = np.minimum(np.where(arm, t, 0.0).max(axis=1), np.where(ref, t, 0.0).max(axis=1))
     a, r = kaplan_meier_rows(t, e, arm, tau), kaplan_meier_rows(t, e, ref, tau)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.log(a["rmst"] / r["rmst"])

@@ -112,8 +112,8 @@ def kaplan_meier_rows(t: np.ndarray, e: np.ndarray, member: np.ndarray, tau: np.
         surv = np.cumprod(np.where(event, 1.0 - 1.0 / np.maximum(at_risk, 1), 1.0), axis=1)
     reached = event & (surv <= 0.5 + 1e-9)  # KM median: floating round-off must not move it a death later
     median = np.where(reached.any(axis=1), t[np.arange(len(t)), reached.argmax(axis=1)], np.inf)
-    last = np.where(member, t, -np.inf).max(axis=1)
-    tau = last if tau is None else np.asarray(tau, float)
+    last = np.where(member, t, 0.0).max(axis=1)  # an empty group: 0
+    tau = last if tau is None else np.maximum(np.asarray(tau, float), 0.0)
     clipped = np.clip(t, 0.0, tau[:, None])
     before = np.concatenate([np.ones((len(t), 1)), surv[:, :-1]], axis=1)  # S just before each position
     steps = np.diff(np.concatenate([np.zeros((len(t), 1)), clipped], axis=1), axis=1)
