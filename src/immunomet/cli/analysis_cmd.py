@@ -19,6 +19,14 @@ def register(sub) -> None:
                                    "of the built-in study. Exit 1 if any finding FAILs.")
     p.add_argument("run_folder", nargs="?", type=Path, metavar="RUN")
     p.add_argument("--csv", type=Path, default=None, help="also write the criteria table as CSV")
+    p.add_argument("--no-replication", action="store_true",
+                   help="only the single run's verdicts (skip the replication probability)")
+    p.add_argument("--n", type=positive_int, nargs="+", default=[], metavar="N",
+                   help="also give the replication probability with N animals in every arm (several allowed)")
+    p.add_argument("--pool", type=positive_int, default=None,
+                   help="animals simulated per arm to draw replicate experiments from (default 400 on the batched "
+                        "engine; the scipy loop skips replication unless given)")
+    p.add_argument("--reps", type=positive_int, default=400, help="replicate experiments drawn (default 400)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=validate)
 
@@ -46,42 +54,53 @@ def register(sub) -> None:
 
 def validate(args: argparse.Namespace) -> int:
     from ..workflows import check_study_findings, load_run, patient_cohort
+    from ..workflows.analysis import run_replication
     from ..workflows.runs import load_patient_cohort
 
     if args.run_folder is not None:
         result, plan, folder = load_run(args.run_folder)
-        cohort = load_patient_cohort(folder)[0]
+        cohort, cohort_plan = load_patient_cohort(folder)
     else:
         plan = plan_study(load_builtin("toyoshima2019")).with_engine("auto")
         result = run_study(plan, workers=default_workers(), progress=not args.quiet)
-        cohort, _ = patient_cohort(engine=plan.engine, workers=default_workers(), progress=not args.quiet)
+        cohort, cohort_plan = patient_cohort(engine=plan.engine, workers=default_workers(), progress=not args.quiet)
     findings = check_study_findings(result, plan, cohort)
-    print(format_findings(findings))
+    replication = None
+    if not args.no_replication:
+        replication = run_replication(plan, cohort_plan, sizes=tuple(args.n), pool=args.pool, reps=args.reps,
+                                      workers=default_workers(), progress=not args.quiet)
+    print(format_findings(findings, replication))
+    if not args.no_replication and replication is None:
+        print("replication probability skipped on the scipy engine (about 10 mice/s); --pool N runs it")
     if args.csv is not None:
         findings_table(findings).to_csv(args.csv, index=False)
     return 1 if any(f.status == "FAIL" for f in findings) else 0
 
 
-def format_findings(findings) -> str:
+def format_findings(findings, replication=None) -> str:
+    """The checklist as text; with ``replication`` (``analysis.replication.Replication``) each
+    finding's line also gives the probability that a replicate experiment reproduces it."""
     lines = []
     for f in findings:
         lines.append(f"{f.id}  {f.status:7s} {f.finding.statement}")
+        if replication is not None and f.status != "NOT RUN":
+            lines.append(f"      {replication.sentence(f.id)}")
+        if f.finding.construction:
+            lines.append(f"      (by construction) {f.finding.construction}")
         if f.reason:
             lines.append(f"      {f.reason}")
         for r in f.criteria.to_dict("records"):
             mark = "ok " if r["passed"] else "NO "
-            if r["direction"] == "similar":
-                stat = "(no test: similarity bound " + (f"{r['bound']:g} d)" if r["readout"] == "survival"
-                                                        else f"x{r['bound']:g})")
-            else:
-                stat = f"{r['test']} p={r['p']:.2g} (Holm {r['p_adjusted']:.2g})"
             ci = f"[{r['low']:.3g}, {r['high']:.3g}]"
             lines.append(f"      {mark}{r['readout']}: {r['arm']} vs {r['reference']} {r['direction']}; "
                          f"{r['effect']} {r['estimate']:.3g} {ci}; medians {_median(r['median_arm'])} vs "
-                         f"{_median(r['median_ref'])}; {stat}; n={r['n_arm']}/{r['n_ref']}")
+                         f"{_median(r['median_ref'])}; {r['test']} p={r['p']:.2g} (Holm {r['p_adjusted']:.2g}); "
+                         f"n={r['n_arm']}/{r['n_ref']}")
     passed = sum(f.status == "PASS" for f in findings)
     failed = sum(f.status == "FAIL" for f in findings)
     lines.append(f"\n{passed} PASS, {failed} FAIL, {len(findings) - passed - failed} NOT RUN")
+    if replication is not None:
+        lines.append(replication.summary_text())
     return "\n".join(lines)
 
 

@@ -9,8 +9,10 @@ import pandas as pd
 from ..analysis.dfs import published_cohorts
 from ..analysis.findings import check_findings, findings_table
 from ..analysis.power import power_analysis
+from ..analysis.replication import Replication, replication_probability
 from ..store import RunFolder
-from .runs import comparisons_for, default_power_pool, load_patient_cohort, load_run
+from .runs import (comparisons_for, default_patient_pool, default_power_pool, default_replication_pool,
+                   load_patient_cohort, load_run)
 
 
 @dataclass
@@ -61,3 +63,35 @@ def analyse_run(path: str | Path, *, power_pool: int | None = None, power_reps: 
                                progress=progress)
         power.to_csv(power_file, index=False)
     return RunAnalysis(result, plan, folder, findings, power, cohort, cohort_plan, published)
+
+
+def run_replication(plan, cohort_plan=None, *, sizes=(), pool: int | None = None, reps: int = 400,
+                    patients_pool: int | None = None, workers: int = 1, progress: bool = False) -> Replication | None:
+    """The replication probability of the findings at ``plan``'s design (and at ``sizes``), F8
+    from ``cohort_plan`` (the patient cohort's TrialPlan) if given. Pools default to the engine's
+    (``default_replication_pool``); None when that is 0 (the scipy loop) and no ``pool`` is given.
+    Not part of ``analyse_run``: it simulates 400 mice per arm (about 15 s on the batched engine),
+    more than the report should spend unasked; ``replication_of_run`` keeps its tables in a run."""
+    pool = pool or default_replication_pool(plan.engine)
+    if not pool:
+        return None
+    patients = default_patient_pool(plan.engine) if patients_pool is None else patients_pool
+    return replication_probability(plan, sizes=sizes, pool=pool, reps=reps, trial=cohort_plan,
+                                   patients_pool=patients if cohort_plan is not None else 0, workers=workers,
+                                   progress=progress)
+
+
+def replication_of_run(path: str | Path, *, sizes=(), pool: int | None = None, reps: int = 400, workers: int = 1,
+                       progress: bool = False) -> Replication | None:
+    """``run_replication`` for the run at ``path``, its tables written to ``RUN/analysis``
+    (replication.csv, replication_criteria.csv, replication_needs.csv)."""
+    result, plan, folder = load_run(path)
+    _, cohort_plan = load_patient_cohort(folder)
+    rep = run_replication(plan, cohort_plan, sizes=sizes, pool=pool, reps=reps, workers=workers, progress=progress)
+    if rep is not None:
+        out = folder.path / "analysis"
+        out.mkdir(exist_ok=True)
+        rep.table.to_csv(out / "replication.csv", index=False)
+        rep.criteria.to_csv(out / "replication_criteria.csv", index=False)
+        rep.needs.to_csv(out / "replication_needs.csv", index=False)
+    return rep
