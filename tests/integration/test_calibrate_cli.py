@@ -1,5 +1,5 @@
-"""``immunomet calibrate`` / ``predict`` / ``fit`` end to end on tiny settings, and over-population
-helpers: robustness rows per set and finding, prediction bands with the default beside the band."""
+"""``immunomet calibrate`` and ``predict`` end to end on CI-sized settings (a smoke version of the
+full calibration in docs/calibration.md), and prediction bands with the default beside the band."""
 import json
 import subprocess
 import sys
@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
-from immunomet.calibration.over_population import DEFAULT_SET, bands, robustness_summary
+from immunomet.calibration.defaults import CALIBRATED
+from immunomet.calibration.over_population import DEFAULT_SET, bands
 from immunomet.store import Catalog
+from immunomet.workflows.calibration import mouse_parameter_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,41 +24,60 @@ def _cli(*args, cwd):
 @pytest.fixture(scope="module")
 def calibration(tmp_path_factory):
     where = tmp_path_factory.mktemp("cal")
-    proc = _cli("calibrate", "--parameters", "kill_max,emax_ifn_pdl1", "--required", "F1,F6", "--animals", "3",
-                "--criterion", "direction", "--chains", "1", "--steps", "3", "--burn-in", "1", "--robustness", "2",
-                "--patients", "40", "--out", "cal", "--quiet", cwd=where)
+    table = where / "mouse_parameters.yaml"
+    table.write_text(mouse_parameter_table().read_text())
+    proc = _cli("calibrate", "--steps", "3", "--burn-in", "1", "--map-iterations", "2", "--out", "cal",
+                "--write-defaults", "--defaults-table", str(table), "--quiet", cwd=where)
     assert proc.returncode == 0, proc.stderr
-    return where / "cal", proc.stdout
+    return where / "cal", proc.stdout, table
 
 
-def test_calibrate_writes_the_population_and_reports(calibration):
-    folder, stdout = calibration
-    for name in ("evaluations.parquet", "population.json", "posterior.csv", "pass_rates.csv", "robustness.csv",
-                 "calibration.png"):
+def test_calibrate_writes_the_posterior_diagnostics_and_targets(calibration):
+    folder, stdout, _ = calibration
+    for name in ("chain.npz", "posterior.json", "summary.csv", "estimability.csv", "targets.csv",
+                 "calibration.json", "calibration.png"):
         assert (folder / name).is_file(), name
-    assert "plausible population: 2 parameters, required F1, F6 (directions only, 3 paired mice per arm)" in stdout
-    rob = pd.read_csv(folder / "robustness.csv")
-    assert set(rob["set"].astype(str)) == {"0", "1", DEFAULT_SET} and set(rob["finding"]) >= {"F1", "F8", "F9"}
+    summary = pd.read_csv(folder / "summary.csv")
+    ranking = pd.read_csv(folder / "estimability.csv")
+    estimable = ranking.query("estimable")["parameter"].tolist()
+    assert summary["parameter"].tolist() == estimable and len(estimable) >= 5
+    meta = json.loads((folder / "calibration.json").read_text())
+    assert sorted(ranking["parameter"]) == sorted(meta["searched"])  # ranked at the MAP of the search
+    assert {"ess_bulk", "ess_tail", "r_hat", "converged"} <= set(summary.columns)
+    assert not summary["converged"].any()  # three steps cannot converge, and the output says so
+    assert "converged (bulk and tail ESS >= 200, R-hat <= 1.01): 0 of" in stdout
+    targets = pd.read_csv(folder / "targets.csv")
+    assert {"nodules_wt_d21", "F1.1", "F7.4"} <= set(targets["target"])
+    assert meta["estimated"] == estimable and "model_hash" in meta and "numpy" in meta
     runs = Catalog(folder.parent).runs()
-    assert list(runs["name"]) == ["calibrate toyoshima2019"] and list(runs["status"]) == ["complete"]
-    assert list(runs["kind"]) == ["calibrate"]
-    summary = robustness_summary(rob)
-    assert list(summary["finding"]) == [f"F{i}" for i in range(1, 10)]
-    provenance = json.loads((folder / "population.json").read_text())["provenance"]
-    for key in ("model_hash", "seed", "study_seed", "created", "numpy", "wall_seconds", "parameters"):
-        assert key in provenance, key
-    assert provenance["significance"] is False and provenance["chains"] == 1
-    assert summary["plausible sets n"].eq(2).all()
+    assert list(runs["kind"]) == ["calibrate"] and list(runs["status"]) == ["complete"]
 
 
-def test_predict_runs_a_study_over_the_population(calibration, tmp_path):
-    folder, _ = calibration
-    proc = _cli("predict", str(ROOT / "examples" / "il6r_pdl1_combination.yaml"), "--population", str(folder), "--sets", "2", "--animals", "2", "--out", "p",
-                "--quiet", cwd=tmp_path)
+def test_write_defaults_puts_the_medians_into_the_table(calibration):
+    folder, _, table = calibration
+    meta = json.loads((folder / "calibration.json").read_text())
+    written = yaml.safe_load(table.read_text())
+    for name, value in meta["median"].items():
+        assert written[name]["value"] == pytest.approx(value, rel=1e-3)
+        assert written[name]["source"].startswith(CALIBRATED)
+    for name in set(meta["searched"]) - set(meta["median"]):  # fixed at the MAP, saying why
+        assert written[name]["value"] == pytest.approx(meta["map"][name], rel=1e-3)
+        assert written[name]["source"].startswith("fixed: not identifiable")
+    untouched = yaml.safe_load(mouse_parameter_table().read_text())
+    assert all(written[n] == untouched[n] for n in untouched if n not in meta["searched"] and
+               not written[n]["source"].startswith("fixed"))
+
+
+def test_predict_runs_a_study_over_posterior_draws(calibration, tmp_path):
+    folder, _, _ = calibration
+    proc = _cli("predict", str(ROOT / "examples" / "il6r_pdl1_combination.yaml"), "--population", str(folder),
+                "--sets", "2", "--animals", "2", "--out", "p", "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(tmp_path / "p" / "bands.csv")
-    assert (table["sets"] == 2).all() and table["default"].notna().all()
-    assert (table["p5"] <= table["median"] + 1e-9).all() and (table["median"] <= table["p95"] + 1e-9).all()
+    measured = table["readout"] != "median_survival"  # a median not reached is NaN
+    assert (table["sets"] == 2).all() and table.loc[measured, "default"].notna().all()
+    ranged = table.dropna(subset=["median"])
+    assert (ranged["p5"] <= ranged["median"] + 1e-9).all() and (ranged["median"] <= ranged["p95"] + 1e-9).all()
     assert (tmp_path / "p" / "bands.png").is_file()
 
 
@@ -71,10 +93,10 @@ def test_bands_summarise_sets_and_keep_survival_arms():
 def test_predict_and_calibrate_bad_input_is_one_line(tmp_path):
     proc = _cli("predict", "toyoshima2019", "--population", str(tmp_path), "--quiet", cwd=tmp_path)
     assert proc.returncode == 2 and "not a calibration folder" in proc.stderr and proc.stderr.count("\n") == 1
-    proc = _cli("calibrate", "--required", "F1,F8", "--quiet", cwd=tmp_path)
-    assert proc.returncode == 2 and "F8" in proc.stderr and proc.stderr.count("\n") == 1
-    proc = _cli("calibrate", "--parameters", "kill_mx", "--steps", "1", "--quiet", cwd=tmp_path)
-    assert proc.returncode == 2 and "did you mean" in proc.stderr and proc.stderr.count("\n") == 1
+    proc = _cli("calibrate", "--steps", "0", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 2 and "--steps" in proc.stderr and proc.stderr.count("\n") == 1
+    proc = _cli("calibrate", "--walkers", "3", "--steps", "1", "--map-iterations", "2", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 2 and "walkers" in proc.stderr and proc.stderr.count("\n") == 1
 
 
 def test_fit_command_on_the_example(tmp_path):

@@ -100,9 +100,9 @@ def test_every_criterion_including_equivalence_is_inside_the_holm_correction(pla
 def test_findings_that_hold_by_construction_say_so():
     labelled = {f.id for f in FINDINGS if f.construction}
     assert labelled == {"F4", "F6"}
-    assert "only inducer of PD-L1" in BY_ID["F6"].construction
+    assert "rise only with type I IFN" in BY_ID["F6"].construction
     results = check_findings(None, None, findings=[BY_ID["F6"]])
-    assert "only inducer" in findings_table(results)["construction"].iloc[0]
+    assert "rise only with" in findings_table(results)["construction"].iloc[0]
 
 
 # ---- negative controls -----------------------------------------------------------------------------

@@ -18,11 +18,9 @@ because animal-to-animal variability would otherwise move each animal's value of
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from dataclasses import replace as dc_replace
 from types import MappingProxyType
 
 from ..errors import SpecError
-from ..spec import ParameterSet
 
 
 @dataclass(frozen=True)
@@ -36,12 +34,13 @@ def _cut(reason: str, **values: float) -> Cut:
 
 
 IL6_OFF_DCS = dict(imax_il6_maturation=0.0, imax_il6_cytokine=0.0)
+IL6_OFF = dict(IL6_OFF_DCS, emax_il6_growth=0.0, emax_il6_pdl1=0.0)  # and on the cancer cells (STAT3)
 IFN_OFF_CANCER_CELLS = dict(emax_ifn_pdl1=0.0, emax_ifn_mhc1=0.0)
 
 NEGATIVE_CONTROLS = MappingProxyType({
-    "F1": _cut("IL-6 no longer holds DCs immature nor lowers their IL-12/IFN output: Il6-/- has nothing to "
-               "protect with", **IL6_OFF_DCS),
-    "F2": _cut("as F1: without the IL-6 -> DC block, Il6-/- hosts cannot outlive WT", **IL6_OFF_DCS),
+    "F1": _cut("IL-6 no longer holds DCs immature nor lowers their IL-12/IFN output, nor speeds the cancer "
+               "cells: Il6-/- has nothing to protect with", **IL6_OFF),
+    "F2": _cut("as F1: without IL-6's effects, Il6-/- hosts cannot outlive WT", **IL6_OFF),
     "F3": _cut("CD8 effectors do not kill cancer cells: the Il6-/- protection cannot rest on CD8 T cells",
                kill_max=0.0),
     "F4": _cut("as F1: DC maturation and cytokine output independent of IL-6, so Il6-/- foci hold the same DCs "
@@ -56,21 +55,14 @@ NEGATIVE_CONTROLS = MappingProxyType({
 
 
 def cut_model(model, finding: str):
-    """``model`` with ``finding``'s negative-control cut applied: each cut parameter takes its
-    value in every animal (no animal-to-animal variability), its prior widened to hold it."""
+    """``model`` with ``finding``'s negative-control cut applied (``Model.with_cut``: each cut value
+    in every animal, its prior widened to hold it)."""
     cut = NEGATIVE_CONTROLS[finding]
     unknown = sorted(set(cut.values) - set(model.parameters))
     if unknown:
         raise SpecError(f"negative control of {finding}: the model has no parameter {', '.join(unknown)}; "
                         f"update analysis.controls.NEGATIVE_CONTROLS")
-    edited = []
-    for name, p in model.parameters.items():
-        if name in cut.values:
-            value = float(cut.values[name])
-            p = dc_replace(p, value=value, varies=False, prior=(min(p.prior[0], value), max(p.prior[1], value)),
-                           source=f"{p.source}; negative control of {finding}: {cut.reason}")
-        edited.append(p)
-    return model.with_parameter_set(ParameterSet(edited))
+    return model.with_cut(dict(cut.values), f"negative control of {finding}: {cut.reason}")
 
 
 def cut_plan(plan, finding: str):

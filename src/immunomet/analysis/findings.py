@@ -78,8 +78,9 @@ FINDINGS = (
             "IL-12+, IFN-alpha/beta+)", tuple(
         Criterion(r, ISO_WT, ISO_KO, "higher")
         for r in ("perforin_of_cd8", "gzmb_of_cd8", "mhc2hi_of_dc", "il12_of_dc", "ifn_of_dc")),
-            construction="the DC half holds by construction: host IL-6 is the model's only brake on DC maturation "
-                         "and cytokine output, so removing it can only raise MHC-II-high, IL-12+ and IFN+ DCs"),
+            construction="the DC half holds largely by construction: IL-6 is the model's only brake on DC maturation "
+                         "and cytokine output, and Il6-/- hosts lack the host's share of it (the cancer cells' own "
+                         "IL-6 remains), so MHC-II-high, IL-12+ and IFN+ DCs rise unless antigen falls a lot"),
     Finding("F5", "Blocking IFNAR1 or neutralising IL-12 worsens liver metastasis in Il6-/- mice", (
         Criterion("visible_nodules", ISO_KO, _k(KO, "anti-ifnar1"), "higher"),
         Criterion("visible_nodules", ISO_KO, _k(KO, "anti-il12"), "higher"))),
@@ -87,8 +88,9 @@ FINDINGS = (
         Criterion("pdl1_mfi", ISO_WT, ISO_KO, "higher"),
         Criterion("mhc1_mfi", ISO_WT, ISO_KO, "higher"),
         Criterion("pdl1_mfi", ISO_KO, _k(KO, "anti-ifnar1"), "lower")),
-            construction="holds by construction: type I IFN is the only inducer of PD-L1 and MHC-I in this model, "
-                         "and Il6-/- DCs make more IFN (F4); the check measures the size of the effect"),
+            construction="holds largely by construction: PD-L1 and MHC-I rise only with type I IFN (from mature DCs, "
+                         "more in Il6-/-: F4), IFN-gamma (from engaged effectors, more in Il6-/-) and, for PD-L1, "
+                         "the cells' own IL-6 signal; the check measures the size of the effect"),
     Finding("F7", "Anti-PD-L1 suppresses colonisation and prolongs survival in Il6-/- mice, but does little "
             "in WT", (
         Criterion("visible_nodules", ISO_KO, _k(KO, "anti-pdl1"), "lower"),

@@ -57,8 +57,11 @@ class CalibrationProblem:
             return np.where(self.log_scale, np.log10(np.where(self.log_scale, values, 1.0)), values)
 
     def to_values(self, x: np.ndarray) -> np.ndarray:
+        """Parameter values of sampling-scale points, clipped to the priors (10 ** log10 round-off)."""
         x = np.asarray(x, dtype=float)
-        return np.where(self.log_scale, 10.0 ** np.where(self.log_scale, x, 0.0), x)
+        priors = np.array([self.model.parameters[n].prior for n in self.names], dtype=float).reshape(-1, 2)
+        return np.clip(np.where(self.log_scale, 10.0 ** np.where(self.log_scale, x, 0.0), x), priors[:, 0],
+                       priors[:, 1])
 
     def defaults(self) -> np.ndarray:
         """The model's current values of the estimated parameters, on the sampling scale."""

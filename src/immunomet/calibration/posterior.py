@@ -3,9 +3,8 @@ Foreman-Mackey et al. 2013, PASP 125:306), differential-evolution moves (ter Bra
 and diagnostics from arviz (rank-normalised split R-hat and bulk/tail ESS, Vehtari et al. 2021,
 Bayesian Anal 16:667).
 
-The walkers start from the maximum a posteriori point found by differential evolution (scipy,
-vectorised: each generation is one batched simulation), spread over a small ball, and forget it
-during the burn-in. A parameter counts as converged when its bulk and tail ESS are at least
+The walkers start from the maximum a posteriori point (``find_map``: CMA-ES, each generation one
+batched simulation), spread over a small ball, and forget it during the burn-in. A parameter counts as converged when its bulk and tail ESS are at least
 ``MIN_ESS`` and its R-hat at most ``MAX_RHAT`` (walkers as chains).
 """
 from __future__ import annotations
@@ -17,24 +16,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import differential_evolution
 
 from ..errors import SpecError
 from .objective import CalibrationProblem
 
 MIN_ESS, MAX_RHAT = 200.0, 1.01
+MAP_POPULATION = 32  # CMA-ES candidates per generation
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
     """``walkers`` (0: four per parameter, at least 32), ``steps`` after ``burn_in``, ``seed``;
-    ``map_generations`` of differential evolution find the start (population 10 per parameter)."""
+    ``map_iterations`` of CMA-ES find the start."""
 
     walkers: int = 0
-    steps: int = 3000
-    burn_in: int = 1000
+    steps: int = 4000
+    burn_in: int = 1500
     seed: int = 1
-    map_generations: int = 150
+    map_iterations: int = 600
 
     def n_walkers(self, dim: int) -> int:
         n = self.walkers or max(32, 4 * dim)
@@ -43,22 +42,27 @@ class SamplerSettings:
         return n
 
 
-def find_map(problem: CalibrationProblem, generations: int, seed: int, progress=None) -> np.ndarray:
-    """The maximum a posteriori point (sampling scale) by differential evolution over the prior box."""
+def find_map(problem, start: np.ndarray, iterations: int, seed: int, progress=None) -> np.ndarray:
+    """The maximum a posteriori point (sampling scale) by CMA-ES (Hansen 2016, arXiv:1604.00772)
+    from ``start``, on the prior box scaled to [0, 1]; each generation is one batched evaluation.
+    Returns the best point seen."""
+    import cma
+
     low, high = problem.bounds
-
-    def cost(x: np.ndarray) -> np.ndarray:  # x: (dim, population)
-        lp = problem.log_posterior(x.T)
-        return np.where(np.isfinite(lp), -lp, 1e300)
-
-    def tick(*_args, **_kw) -> None:
+    width = high - low
+    es = cma.CMAEvolutionStrategy(list((np.asarray(start) - low) / width), 0.15,
+                                  {"bounds": [0, 1], "popsize": MAP_POPULATION, "seed": seed + 1, "verbose": -9})
+    best_cost, best = np.inf, np.asarray(start, dtype=float)
+    for _ in range(iterations):
+        u = np.array(es.ask())
+        lp = problem.log_posterior(low + u * width)
+        cost = np.where(np.isfinite(lp), -lp, 1e300)
+        es.tell(list(u), list(cost))
+        if cost.min() < best_cost:
+            best_cost, best = float(cost.min()), low + u[int(np.argmin(cost))] * width
         if progress is not None:
             progress(1)
-
-    result = differential_evolution(cost, list(zip(low, high)), vectorized=True, updating="deferred", popsize=10,
-                                    maxiter=generations, seed=seed, polish=False, init="latinhypercube",
-                                    tol=1e-8, callback=tick)
-    return np.asarray(result.x)
+    return best
 
 
 def sample_posterior(problem: CalibrationProblem, settings: SamplerSettings = SamplerSettings(), *,
@@ -70,9 +74,8 @@ def sample_posterior(problem: CalibrationProblem, settings: SamplerSettings = Sa
     rng = np.random.default_rng(settings.seed)
     n = settings.n_walkers(problem.dim)
     if start is None:
-        with tqdm(total=settings.map_generations, desc="MAP (differential evolution)", unit="gen",
-                  disable=not progress) as b:
-            start = find_map(problem, settings.map_generations, settings.seed, b.update)
+        with tqdm(total=settings.map_iterations, desc="MAP (CMA-ES)", unit="gen", disable=not progress) as b:
+            start = find_map(problem, problem.defaults(), settings.map_iterations, settings.seed, b.update)
     low, high = problem.bounds
     ball = np.clip(start + 0.01 * (high - low) * rng.standard_normal((n, problem.dim)), low, high)
     moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
@@ -90,6 +93,7 @@ def sample_posterior(problem: CalibrationProblem, settings: SamplerSettings = Sa
 def _scale_info(problem: CalibrationProblem) -> dict:
     low, high = problem.bounds
     return {"log10": problem.log_scale.tolist(), "low": low.tolist(), "high": high.tolist(),
+            "value_low": problem.to_values(low).tolist(), "value_high": problem.to_values(high).tolist(),
             "defaults": problem.to_values(problem.defaults()).tolist()}
 
 
@@ -119,7 +123,10 @@ class PosteriorSample:
 
     def _to_values(self, x: np.ndarray) -> np.ndarray:
         logged = np.array(self.scales["log10"])
-        return np.where(logged, 10.0 ** np.where(logged, x, 0.0), x)
+        values = np.where(logged, 10.0 ** np.where(logged, x, 0.0), x)
+        if "value_low" in self.scales:  # clipped to the priors (10 ** log10 round-off)
+            values = np.clip(values, self.scales["value_low"], self.scales["value_high"])
+        return values
 
     def median(self) -> dict[str, float]:
         """The posterior median of each parameter: the defaults the calibration writes."""

@@ -5,7 +5,7 @@ tabulates, saves with provenance and gives the parameter-table edits (``default_
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,41 +28,53 @@ class CalibrationSettings:
     engine: str = "auto"
 
 
+SEARCH_FLOOR = 10.0  # target uncertainties per prior width below which a candidate is not searched
+
+
 @dataclass
 class CalibrationResult:
+    """``problem``: the estimated parameters on the model at the MAP (``problem.model``: the search's
+    parameters at their MAP values); ``searched``: the parameters of the MAP search; ``previous``:
+    the model before calibration."""
+
     problem: CalibrationProblem
     estimability: Estimability
     posterior: PosteriorSample
     settings: CalibrationSettings
+    searched: tuple[str, ...] = ()
+    previous: object = None
 
     def median(self) -> dict[str, float]:
         return self.posterior.median()
 
     def targets_table(self) -> pd.DataFrame:
-        """Each target at the model's previous values and at the posterior median: the quantity
-        (magnitudes) or log ratio (findings), the published range or the bound, inside or not."""
-        x = np.vstack([self.problem.defaults(), self.problem.to_scale(np.array(list(self.median().values())))])
-        values = self.problem.target_values(x)
-        terms = self.problem.terms(x)
+        """Each target with the previous values and at the posterior median: the quantity
+        (magnitudes) or the ratio (findings), the published range or the bound, inside or not."""
+        problem = self.problem
+        previous = replace(problem, model=self.previous) if self.previous is not None else problem
+        median = problem.to_scale(np.array([self.median()[n] for n in problem.names]))
+        before, after = previous.target_values(previous.defaults()[None]), problem.target_values(median[None])
+        terms = problem.terms(median[None])
         rows = []
-        for t in self.problem.targets:
+        for t in problem.targets:
             if t.shape == "lognormal":
                 low, high = np.exp(t.centre - Z95 * t.sigma), np.exp(t.centre + Z95 * t.sigma)
-                shown = values[t.id]
+                shown = (float(before[t.id].iloc[0]), float(after[t.id].iloc[0]))
             else:
                 low, high = np.exp(t.low), np.exp(t.high)
-                shown = np.exp(values[t.id])  # a ratio
+                shown = (float(np.exp(before[t.id].iloc[0])), float(np.exp(after[t.id].iloc[0])))  # ratios
             rows.append({"target": t.id, "kind": t.kind, "what": t.describe(), "low": low, "high": high,
-                         "previous": float(shown.iloc[0]), "calibrated": float(shown.iloc[1]),
-                         "inside": bool(low <= shown.iloc[1] <= high), "log_likelihood": float(terms[t.id].iloc[1])})
+                         "previous": shown[0], "calibrated": shown[1], "inside": bool(low <= shown[1] <= high),
+                         "log_likelihood": float(terms[t.id].iloc[0])})
         return pd.DataFrame(rows)
 
     def default_edits(self) -> tuple[dict[str, float], dict[str, str]]:
         """(values, sources) for the parameter table: estimated parameters at their posterior median;
-        candidates whose values came from an earlier calibration, fixed with the reason."""
+        searched ones the targets cannot inform at their MAP value; candidates whose values came from an
+        earlier calibration keep them, and each says why."""
         summary = self.posterior.summary().set_index("parameter")
         values, sources = {}, {}
-        params = self.problem.model.parameters
+        params = (self.previous or self.problem.model).parameters
         for name, value in self.median().items():
             s = summary.loc[name]
             note = (f"{len(self.posterior.values())} draws, 90% interval {s['q05']:.3g}-{s['q95']:.3g}, ESS "
@@ -70,11 +82,16 @@ class CalibrationResult:
             values[name] = value
             sources[name] = calibrated_source(params[name].source, note)
         table = self.estimability.table.set_index("parameter")
+        at_map = self.problem.model.parameters
         for name in self.estimability.fixed:
-            if params[name].source.lower().startswith(("calibrated", "fixed")):
-                note = (f"estimability remainder {table.loc[name, 'remainder']:.2g} < {self.estimability.cutoff:g}; "
-                        "value from an earlier search on F1-F7, docs/calibration.md")
-                sources[name] = fixed_source(params[name].source, note)
+            values[name] = at_map[name].value
+            note = (f"estimability remainder {table.loc[name, 'remainder']:.2g} < {self.estimability.cutoff:g} at the "
+                    "MAP; set to its MAP value, docs/calibration.md")
+            sources[name] = fixed_source(params[name].source, note)
+        for name in candidate_parameters(self.problem.model):
+            if name not in self.searched and params[name].source.lower().startswith(("calibrated", "fixed")):
+                sources[name] = fixed_source(params[name].source, f"targets move it by less than {SEARCH_FLOOR:g} "
+                                             "uncertainties over its prior; value from an earlier search on F1-F7")
         return values, sources
 
     def __str__(self) -> str:
@@ -91,25 +108,45 @@ class CalibrationResult:
         meta = {"model": model.name, "model_hash": model.hash, "finished": utc_now(), **software_versions(),
                 "settings": {"cutoff": self.settings.cutoff, "engine": self.settings.engine}, "estimated": list(self.problem.names),
                 "cutoff": self.estimability.cutoff, "targets": [t.id for t in self.problem.targets],
+                "searched": list(self.searched), "search_floor": SEARCH_FLOOR,
+                "map": {n: self.problem.model.parameters[n].value for n in self.searched},
                 "median": self.median()}
         (folder / "calibration.json").write_text(json.dumps(meta, indent=1, default=str))
         return folder
 
 
-def calibration_problem(plan, names=None, engine: str = "auto") -> CalibrationProblem:
+def calibration_problem(plan, names=None, engine: str = "auto", model=None) -> CalibrationProblem:
     """The problem on the built-in study ``plan``: every target, ``names`` estimated (default: every
-    candidate, for the estimability ranking)."""
-    names = candidate_parameters(plan.model) if names is None else names
-    return CalibrationProblem(plan.model, tuple(names), tuple(calibration_targets(plan)), endpoint=plan.endpoint,
+    candidate), on ``model`` (default: the plan's)."""
+    model = model or plan.model
+    names = candidate_parameters(model) if names is None else names
+    return CalibrationProblem(model, tuple(names), tuple(calibration_targets(plan)), endpoint=plan.endpoint,
                               engine=engine)
 
 
 def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(), *,
                     progress: bool = False) -> CalibrationResult:
-    """Rank the candidates' estimability at the current values, then sample the posterior of the
-    estimable ones (the rest stay fixed)."""
+    """Three stages (docs/calibration.md):
+
+    1. search: the candidates whose sensitivity at the current values reaches ``SEARCH_FLOOR``
+       target uncertainties per prior width; their joint MAP by CMA-ES from the current values;
+    2. estimability at that MAP (orthogonalised sensitivities, ``cutoff``): parameters below it
+       stay fixed at the MAP (the mode; the targets do not move them);
+    3. the posterior of the estimable ones by emcee, from the MAP.
+    """
+    from tqdm.auto import tqdm
+
+    from .posterior import find_map
+
     full = calibration_problem(plan, engine=settings.engine)
-    estimability = rank_estimability(sensitivity_matrix(full), settings.cutoff)
-    problem = calibration_problem(plan, estimability.estimable, settings.engine)
-    posterior = sample_posterior(problem, settings.sampler, progress=progress)
-    return CalibrationResult(problem, estimability, posterior, settings)
+    norms = np.linalg.norm(sensitivity_matrix(full).to_numpy(), axis=0)
+    search = calibration_problem(plan, [n for n, v in zip(full.names, norms) if v >= SEARCH_FLOOR], settings.engine)
+    with tqdm(total=settings.sampler.map_iterations, desc="MAP (CMA-ES)", unit="gen", disable=not progress) as b:
+        x_map = find_map(search, search.defaults(), settings.sampler.map_iterations, settings.sampler.seed, b.update)
+    at_map = plan.model.with_parameters(dict(zip(search.names, search.to_values(x_map))))
+    estimability = rank_estimability(
+        sensitivity_matrix(calibration_problem(plan, search.names, settings.engine, at_map)), settings.cutoff)
+    problem = calibration_problem(plan, estimability.estimable, settings.engine, at_map)
+    posterior = sample_posterior(problem, settings.sampler, start=problem.defaults(), progress=progress)
+    posterior.scales["defaults"] = [plan.model.parameters[n].value for n in problem.names]  # before calibration
+    return CalibrationResult(problem, estimability, posterior, settings, search.names, plan.model)

@@ -14,10 +14,20 @@ from ._args import fraction, positive_int
 
 
 def register(sub) -> None:
-    p = sub.add_parser("validate", help="check findings F1-F9 of the study on a run (PASS/FAIL)",
+    p = sub.add_parser("validate", help="check findings F1-F9 of the study on a run (PASS/FAIL), or run the "
+                                        "out-of-sample validation suite (--suite)",
                        description="Check BIOLOGY.md's findings on RUN (a run folder), or on a fresh in-memory run "
-                                   "of the built-in study. Exit 1 if any finding FAILs.")
+                                   "of the built-in study, with the probability that a replicate experiment "
+                                   "reproduces each. --suite FOLDER instead runs the pre-registered out-of-sample "
+                                   "experiments (validation/: published studies not used for calibration) and "
+                                   "prints pass/fail with effect sizes. Exit 1 if any finding or experiment FAILs.")
     p.add_argument("run_folder", nargs="?", type=Path, metavar="RUN")
+    p.add_argument("--suite", type=Path, default=None, metavar="FOLDER",
+                   help="run the validation suite in FOLDER (e.g. validation) instead of the findings")
+    p.add_argument("--population", type=Path, default=None, metavar="CALIBRATION",
+                   help="also give each finding's replication over posterior draws of a calibration folder "
+                        "('immunomet calibrate'); --sets of them")
+    p.add_argument("--sets", type=positive_int, default=20, help="posterior draws for --population (default 20)")
     p.add_argument("--csv", type=Path, default=None, help="also write the criteria table as CSV")
     p.add_argument("--no-replication", action="store_true",
                    help="only the single run's verdicts (skip the replication probability)")
@@ -53,6 +63,8 @@ def register(sub) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
+    if args.suite is not None:
+        return validate_suite(args)
     from ..workflows import check_study_findings, load_run, patient_cohort
     from ..workflows.analysis import run_replication
     from ..workflows.runs import load_patient_cohort
@@ -72,9 +84,36 @@ def validate(args: argparse.Namespace) -> int:
     print(format_findings(findings, replication))
     if not args.no_replication and replication is None:
         print("replication probability skipped on the scipy engine (about 10 mice/s); --pool N runs it")
+    if args.population is not None:
+        print(_over_population(plan, args))
     if args.csv is not None:
         findings_table(findings).to_csv(args.csv, index=False)
     return 1 if any(f.status == "FAIL" for f in findings) else 0
+
+
+def validate_suite(args: argparse.Namespace) -> int:
+    from ..analysis.validation_suite import run_suite
+    from ..errors import DataError
+
+    if not args.suite.is_dir():
+        raise DataError(f"--suite {str(args.suite)!r}: no such folder; give the validation folder of a clone "
+                        "(e.g. --suite validation)")
+    suite = run_suite(args.suite, workers=default_workers())
+    print(suite)
+    if args.csv is not None:
+        suite.table().to_csv(args.csv, index=False)
+    return suite.exit_code
+
+
+def _over_population(plan, args) -> str:
+    from ..calibration import PosteriorSample
+    from ..workflows.analysis import replication_over_posterior
+
+    sets = PosteriorSample.load(args.population).sets(args.sets, seed=0)
+    summary = replication_over_posterior(plan, sets, progress=not args.quiet)
+    with pd.option_context("display.width", 200, "display.float_format", "{:.2f}".format):
+        return (f"\nreplication over {len(sets)} posterior draws of {args.population} (design n per arm):\n"
+                + summary.to_string(index=False))
 
 
 def format_findings(findings, replication=None) -> str:

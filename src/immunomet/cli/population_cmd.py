@@ -17,16 +17,16 @@ def register(sub) -> None:
                        description="Fit the mouse model's uncertain parameters to the published magnitudes "
                                    "(models/data/magnitudes.yaml, use: calibration) and to the findings F1-F7 as "
                                    "soft constraints, each a quantity of the typical animal. Ranks which "
-                                   "parameters the targets can inform (orthogonalised sensitivities), finds the "
-                                   "MAP (differential evolution) and samples the posterior of the estimable ones "
+                                   "parameters the targets can inform (orthogonalised sensitivities at the MAP found "
+                                   "by CMA-ES) and samples the posterior of the estimable ones "
                                    "(emcee); prints ESS and R-hat per parameter (arviz) and the targets before and "
                                    "after. --write-defaults puts the posterior medians into the parameter table "
                                    "(docs/calibration.md).")
     p.add_argument("--walkers", type=nonnegative_int, default=0, help="walkers (default 0: 4 per parameter, >= 32)")
-    p.add_argument("--steps", type=positive_int, default=3000, help="steps after burn-in (default 3000)")
-    p.add_argument("--burn-in", type=nonnegative_int, default=1000, help="steps discarded first (default 1000)")
-    p.add_argument("--map-generations", type=positive_int, default=150,
-                   help="generations of differential evolution for the MAP start (default 150)")
+    p.add_argument("--steps", type=positive_int, default=4000, help="steps after burn-in (default 4000)")
+    p.add_argument("--burn-in", type=nonnegative_int, default=1500, help="steps discarded first (default 1500)")
+    p.add_argument("--map-iterations", type=positive_int, default=600,
+                   help="CMA-ES generations (32 candidates each) for the MAP (default 600)")
     p.add_argument("--cutoff", type=positive_float, default=1.0,
                    help="estimability cutoff: target uncertainties per prior width (default 1)")
     p.add_argument("--seed", type=nonnegative_int, default=1)
@@ -34,6 +34,8 @@ def register(sub) -> None:
     p.add_argument("--write-defaults", action="store_true",
                    help="write the posterior medians (and the fixed parameters' reasons) into the mouse parameter "
                         "table of this source tree")
+    p.add_argument("--defaults-table", type=Path, default=None, metavar="YAML",
+                   help="with --write-defaults: write into this parameter table instead (e.g. a copy)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/calibrate-TIME)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=calibrate)
@@ -59,7 +61,8 @@ def calibrate(args: argparse.Namespace) -> int:
 
     out = output_folder(args.out, "calibrate")
     settings = _calibration_settings(args)
-    result, written = run_calibration(settings, out, write_defaults=args.write_defaults, progress=not args.quiet)
+    result, written = run_calibration(settings, out, write_defaults=args.write_defaults, progress=not args.quiet,
+                                      table=args.defaults_table)
     print(result)
     converged = result.posterior.summary()["converged"]
     print(f"\nconverged (bulk and tail ESS >= 200, R-hat <= 1.01): {int(converged.sum())} of {len(converged)} "
@@ -74,7 +77,7 @@ def _calibration_settings(args: argparse.Namespace):
     from ..calibration import CalibrationSettings, SamplerSettings
 
     sampler = SamplerSettings(walkers=args.walkers, steps=args.steps, burn_in=args.burn_in, seed=args.seed,
-                              map_generations=args.map_generations)
+                              map_iterations=args.map_iterations)
     return CalibrationSettings(sampler=sampler, cutoff=args.cutoff, engine=args.engine)
 
 

@@ -10,6 +10,8 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ..calibration.targets import SOFTNESS, Z95  # noqa: E402
+
 
 def posterior_figure(result):
     """A calibration at a glance. Left: each estimated parameter's posterior 5-95% interval (bar) and
@@ -69,34 +71,43 @@ def _log_posterior(ax, posterior) -> None:
 
 
 def _targets(ax, table: pd.DataFrame) -> None:
-    """Each target on a log axis relative to its range: 0 = low end, 1 = high end (one-sided
-    bounds: the bound at 0 or 1, one decade of the ratio across)."""
+    """Each target as a score: the band [-1.96, 1.96] is inside (a magnitude's 95% range, or a
+    constraint's allowed side); a magnitude's score is its z on the log scale; a constraint outside
+    its bound lies beyond the band by its distance in probit widths (inside a one-sided bound, its
+    margin, capped at the band's far edge)."""
     table = table.iloc[::-1]
     y = np.arange(len(table))
-
-    def where(v, lo, hi):
-        """Two-sided: 0 at the low end, 1 at the high end. One-sided: the bound at 0 (lower bound)
-        or 1 (upper bound), a decade of the ratio spanning one unit."""
-        v, lo, hi = np.log(v), np.log(lo), np.log(hi)
-        if np.isfinite(lo) and np.isfinite(hi):
-            return (v - lo) / (hi - lo)
-        if np.isfinite(lo):
-            return (v - lo) / np.log(10)
-        return 1.0 + (v - hi) / np.log(10)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        before = [where(v, lo, hi) for v, lo, hi in zip(table["previous"], table["low"], table["high"])]
-        after = [where(v, lo, hi) for v, lo, hi in zip(table["calibrated"], table["low"], table["high"])]
-    ax.axvspan(0, 1, color="#d9f0d3", alpha=0.7, label="published range / allowed side")
-    ax.plot(np.clip(before, -1.5, 2.5), y, "x", color="#888888", ms=5, label="previous values")
-    ax.plot(np.clip(after, -1.5, 2.5), y, "o", color="#1a9850", ms=4, label="calibrated")
-    outside = ~table["inside"].to_numpy()
-    ax.plot(np.clip(np.array(after)[outside], -1.5, 2.5), y[outside], "o", color="#d73027", ms=5, label="outside")
+    before = [_score(r, "previous") for r in table.to_dict("records")]
+    after = np.array([_score(r, "calibrated") for r in table.to_dict("records")])
+    ax.axvspan(-Z95, Z95, color="#d9f0d3", alpha=0.7, label="inside (95% range / allowed side)")
+    ax.plot(np.clip(before, -8, 8), y, "x", color="#888888", ms=5, label="previous values")
+    inside = table["inside"].to_numpy()
+    ax.plot(np.clip(after[inside], -8, 8), y[inside], "o", color="#1a9850", ms=4, label="calibrated")
+    ax.plot(np.clip(after[~inside], -8, 8), y[~inside], "o", color="#d73027", ms=5, label="calibrated, outside")
     ax.set_yticks(y, table["target"], fontsize=8)
-    ax.set_xlim(-1.6, 2.6)
-    ax.set_xlabel("position against the target (0-1: inside; log scale)")
+    ax.set_xlim(-8.5, 8.5)
+    ax.set_xlabel("score against the target (clipped at +-8)")
     ax.set_title("targets: magnitudes and findings F1-F7 (typical animal)", fontsize=9)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+
+
+def _score(row: dict, column: str) -> float:
+    with np.errstate(divide="ignore"):
+        v, lo, hi = np.log(row[column]), np.log(row["low"]), np.log(row["high"])
+    if not np.isfinite(v):
+        return np.nan
+    if row["kind"] == "magnitude":
+        return float((v - 0.5 * (lo + hi)) / ((hi - lo) / (2 * Z95)))
+    width = SOFTNESS
+    if np.isfinite(lo) and v < lo:
+        return float(-Z95 - (lo - v) / width)
+    if np.isfinite(hi) and v > hi:
+        return float(Z95 + (v - hi) / width)
+    if np.isfinite(lo) and np.isfinite(hi):
+        return float(-Z95 + 2 * Z95 * (v - lo) / (hi - lo))
+    if np.isfinite(lo):
+        return float(-Z95 + min((v - lo) / width, 2 * Z95))
+    return float(Z95 - min((hi - v) / width, 2 * Z95))
 
 
 def bands_figure(table: pd.DataFrame, readouts=None):

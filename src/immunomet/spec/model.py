@@ -75,14 +75,21 @@ class Model:
         return replace(self, parameters=self.parameters.replace(changes, **kwargs))
 
     def with_cut(self, changes: Mapping[str, float], reason: str) -> "Model":
-        """A counterfactual variant with a mechanism switched off (e.g. an effect's maximum set to 0):
-        each value may leave its prior, which is widened to hold it, and its source says why. For
-        negative controls and mechanism tests, never for defaults."""
-        params = self.parameters
-        for name, value in changes.items():
-            low, high = params[name].prior
-            params = params.with_prior(name, min(low, value), max(high, value), f"cut ({reason}): {params[name].source}")
-        return replace(self, parameters=params.replace(changes))
+        """A counterfactual variant with a mechanism switched off (e.g. an effect's maximum set to 0),
+        for negative controls and mechanism tests, never for defaults. Each value may leave its prior,
+        which is widened to hold it; it is the same in every animal (no animal-to-animal
+        variability, which would move it off the cut); its source says why."""
+        unknown = sorted(set(changes) - set(self.parameters))
+        if unknown:
+            raise UnknownNameError(f"cut ({reason}): the model has no parameter {', '.join(unknown)}")
+        edited = []
+        for name, p in self.parameters.items():
+            if name in changes:
+                value = float(changes[name])
+                p = replace(p, value=value, varies=False, prior=(min(p.prior[0], value), max(p.prior[1], value)),
+                            source=f"{p.source}; cut ({reason})")
+            edited.append(p)
+        return replace(self, parameters=ParameterSet(edited))
 
     def with_parameter_set(self, parameters: ParameterSet) -> "Model":
         return replace(self, parameters=parameters)

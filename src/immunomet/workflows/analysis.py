@@ -95,3 +95,15 @@ def replication_of_run(path: str | Path, *, sizes=(), pool: int | None = None, r
         rep.criteria.to_csv(out / "replication_criteria.csv", index=False)
         rep.needs.to_csv(out / "replication_needs.csv", index=False)
     return rep
+
+
+def replication_over_posterior(plan, sets: list[dict], *, pool: int = 200, reps: int = 200, workers: int | None = None,
+                               progress: bool = False) -> pd.DataFrame:
+    """Per finding, over posterior draws ``sets`` (dicts of parameter values): the median replication
+    probability at the design, its 5-95% range over the draws and the share of draws reaching 0.8."""
+    from ..analysis.replication import population_summary, replication_over_sets
+    from ..jobs import default_workers
+
+    del progress  # one pool per set; the per-set work is short
+    table = replication_over_sets(plan, sets, pool=pool, reps=reps, workers=workers or default_workers())
+    return population_summary(table)
