@@ -30,3 +30,7 @@ class SolverError(ImmunometError):
 
 class DataError(ImmunometError):
     """An input data file is missing or malformed."""
+
+
+class MissingExtra(ImmunometError):
+    """An optional part needs an extra that is not installed; the message names the pip command."""

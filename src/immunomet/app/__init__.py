@@ -6,13 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ImmunometError
+from ..errors import MissingExtra
 
 HOST = "127.0.0.1"
-
-
-class MissingExtra(ImmunometError):
-    """The app's web framework is not installed."""
 
 
 def build(root: str | Path = "runs"):

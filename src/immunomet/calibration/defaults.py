@@ -2,8 +2,9 @@
 each estimated parameter's value becomes its posterior median and its source says so; each
 candidate the targets could not inform keeps its value and its source says why it was fixed.
 
-The tables hold one flow mapping per line (``name: {value: ..., unit: ..., ...}``); only the lines
-of the named parameters are rewritten, so comments and layout stay as they are.
+The tables hold one flow mapping per line (``name: {value: ..., unit: ..., ...}``, indented in the
+patient table's overrides); only the lines of the named parameters are rewritten, so comments and
+layout stay as they are.
 """
 from __future__ import annotations
 
@@ -41,16 +42,16 @@ def rewrite_parameters(path: str | Path, values: dict[str, float], sources: dict
     wanted = set(values) | set(sources)
     done = []
     for i, line in enumerate(lines):
-        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*):\s*\{", line)
-        if not match or match.group(1) not in wanted:
+        match = re.match(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*):\s*\{", line)
+        if not match or match.group(2) not in wanted:
             continue
-        name = match.group(1)
-        entry = yaml.safe_load(line)[name]
+        indent, name = match.group(1), match.group(2)
+        entry = yaml.safe_load(line.strip())[name]
         if name in values:
             entry["value"] = _round(values[name])
         if name in sources:
             entry["source"] = sources[name]
-        lines[i] = f"{name}: {_flow(entry)}\n"
+        lines[i] = f"{indent}{name}: {_flow(entry)}\n"
         done.append(name)
     missing = wanted - set(done)
     if missing:

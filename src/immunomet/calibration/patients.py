@@ -1,10 +1,12 @@
 """The patient model calibrated on the same principles as the mouse model: one published magnitude
 (3-year disease-free survival of resected stage III colon cancer, ``models/data/magnitudes.yaml``,
-use: calibration) informs one parameter, the basal loss of occult cancer cells ``d_tumour`` (the
-patient table's only value chosen for the recurrence rate). With one parameter the posterior is
-computed on a grid (exact quadrature, no sampler): the prior is uniform in log10 on the prior
-range, the likelihood log-normal with the published range as its 95% interval (as for every
-magnitude, ``targets``).
+use: calibration) informs the two values the patient table had chosen for the recurrence rate, the
+basal loss of occult cancer cells ``d_tumour`` and the median share of disseminated cells lodged
+in the liver ``f_liver_arrest`` (a covariate spread over decades between patients). With two
+parameters the posterior is computed on a grid (exact quadrature, no sampler): the priors are
+uniform in log10 on their ranges, the likelihood log-normal with the published range as its 95%
+interval (as for every magnitude, ``targets``). One number cannot pin two parameters: the grid
+shows the ridge they trade along, and each marginal median is reported with its interval.
 
 The population's DFS at 3 years is the mean over virtual patients of each one's expected
 disease-free probability (``readouts.relapse.disease_free_curves``: no random draw, so the curve
@@ -26,30 +28,38 @@ from ..simulate.cohort import simulate_cohort
 from ..studies import load_builtin_trial, plan_trial
 from .targets import Z95
 
-PARAMETER = "d_tumour"
+PARAMETERS = ("d_tumour", "f_liver_arrest")
 TRIAL = "dfs_by_il6"
 
 
 @dataclass(frozen=True)
 class PatientCalibration:
-    """The grid (value, DFS at 3 years, log-likelihood, posterior weight) and its summaries."""
+    """The grid (one row per combination of values, DFS at 3 years, log-likelihood, posterior
+    weight) and each parameter's marginal summaries."""
 
-    parameter: str
+    parameters: tuple[str, ...]
     grid: pd.DataFrame
     target: tuple[float, float]
 
-    def quantile(self, q: float) -> float:
-        cdf = np.cumsum(self.grid["weight"].to_numpy())
-        return float(np.interp(q, cdf / cdf[-1], self.grid["value"]))
+    def quantile(self, parameter: str, q: float) -> float:
+        marginal = self.grid.groupby(parameter)["weight"].sum()
+        cdf = np.cumsum(marginal.to_numpy())
+        return float(np.interp(q, cdf / cdf[-1], marginal.index.to_numpy()))
 
-    @property
-    def median(self) -> float:
-        return self.quantile(0.5)
+    def median(self) -> dict[str, float]:
+        return {p: self.quantile(p, 0.5) for p in self.parameters}
+
+    def dfs_at_median(self) -> float:
+        return float(np.interp(0.5, np.cumsum(self.grid.sort_values("dfs_3y")["weight"]),
+                               self.grid.sort_values("dfs_3y")["dfs_3y"]))
 
     def __str__(self) -> str:
         low, high = self.target
-        return (f"patients: {self.parameter} posterior median {self.median:.4g} (90% {self.quantile(0.05):.4g}-"
-                f"{self.quantile(0.95):.4g}) from DFS at 3 years in {low:g}-{high:g} (grid of {len(self.grid)})")
+        parts = [f"{p} {self.quantile(p, 0.5):.4g} (90% {self.quantile(p, 0.05):.4g}-{self.quantile(p, 0.95):.4g})"
+                 for p in self.parameters]
+        return (f"patients: posterior medians {'; '.join(parts)} from DFS at 3 years in {low:g}-{high:g} "
+                f"(grid of {len(self.grid)}; DFS over the grid {self.grid['dfs_3y'].min():.3f}-"
+                f"{self.grid['dfs_3y'].max():.3f})")
 
 
 def dfs3y_target() -> tuple[float, float, str]:
@@ -68,12 +78,12 @@ def patient_plan(mouse=None, patients: int = 300, seed: int | None = None, engin
     return replace(plan, model=patient_model_from(mouse or mouse_model()))
 
 
-def dfs_at_3_years(plan, values: np.ndarray, parameter: str = PARAMETER) -> np.ndarray:
-    """Population DFS at 3 years for each value of ``parameter`` (the same patients throughout)."""
+def dfs_at_3_years(plan, combinations: list[dict]) -> np.ndarray:
+    """Population DFS at 3 years for each combination of parameter values (the same patients)."""
     arm = plan.arms[0]
     rows, seeds = [], []
-    for v in values:
-        model = plan.model.with_parameters({parameter: float(v)})
+    for values in combinations:
+        model = plan.model.with_parameters(values)
         patients = plan.population.draw(model, range(plan.patients_per_arm), plan.seed, arm.group)
         rows.append(patients.parameters)
         seeds += list(patients.colonisation_seeds)
@@ -81,21 +91,48 @@ def dfs_at_3_years(plan, values: np.ndarray, parameter: str = PARAMETER) -> np.n
                              engine=plan.engine)
     days, curves = disease_free_curves(cohort)
     at = np.array([np.interp(3 * 365.25, days, c) for c in curves])
-    return np.nanmean(at.reshape(len(values), plan.patients_per_arm), axis=1)
+    return np.nanmean(at.reshape(len(combinations), plan.patients_per_arm), axis=1)
 
 
-def calibrate_patients(mouse=None, *, points: int = 41, patients: int = 300, engine: str = "auto"
-                       ) -> PatientCalibration:
-    """The grid posterior of ``d_tumour`` given the 3-year DFS (module doc)."""
+def calibrate_patients(mouse=None, *, parameters=PARAMETERS, points: int = 13, patients: int = 300,
+                       engine: str = "auto") -> PatientCalibration:
+    """The grid posterior of ``parameters`` (``points`` log-spaced values of each over its prior)
+    given the 3-year DFS (module doc)."""
     plan = patient_plan(mouse, patients, engine=engine)
-    low, high = plan.model.parameters[PARAMETER].prior
-    values = np.logspace(np.log10(low), np.log10(high), points)
-    dfs = dfs_at_3_years(plan, values)
+    axes = [np.logspace(*np.log10(plan.model.parameters[p].prior), points) for p in parameters]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    combinations = [dict(zip(parameters, map(float, values))) for values in zip(*(m.ravel() for m in mesh))]
+    dfs = dfs_at_3_years(plan, combinations)
     t_low, t_high, _ = dfs3y_target()
     centre, sigma = 0.5 * np.log(t_low * t_high), np.log(t_high / t_low) / (2 * Z95)
     with np.errstate(divide="ignore", invalid="ignore"):
         loglik = -0.5 * ((np.log(dfs) - centre) / sigma) ** 2 - np.log(dfs * sigma * np.sqrt(2 * np.pi))
     loglik = np.where(np.isfinite(loglik), loglik, -np.inf)
-    weight = np.exp(loglik - loglik.max())  # uniform prior in log10 on an even log grid
-    grid = pd.DataFrame({"value": values, "dfs_3y": dfs, "log_likelihood": loglik, "weight": weight / weight.sum()})
-    return PatientCalibration(PARAMETER, grid, (t_low, t_high))
+    weight = np.exp(loglik - loglik.max())  # uniform priors in log10 on an even log grid
+    grid = pd.DataFrame(combinations).assign(dfs_3y=dfs, log_likelihood=loglik, weight=weight / weight.sum())
+    return PatientCalibration(tuple(parameters), grid, (t_low, t_high))
+
+
+def hazard_ratio_check(values: dict, *, patients: int = 500) -> pd.DataFrame:
+    """The untreated trial with the patient parameters at ``values``: the model's 3-year DFS and its hazard
+    ratio of relapse, IL-6 high against low (Cox, with CI), beside the published values
+    (magnitudes.yaml: Feng 2023's CI 1.03-3.15; the pooled meta-analysis 1.76-5.01 in its source)."""
+    from dataclasses import replace
+
+    from ..analysis.dfs import HIGH, LOW, dfs_at, dfs_table, hazard_ratio_row
+    from ..studies import run_trial
+
+    plan = patient_plan(patients=patients)
+    plan = replace(plan, model=plan.model.with_parameters(values))
+    table = dfs_table(run_trial(plan).patients)
+    hr = hazard_ratio_row(table, HIGH, LOW)
+    overall = float(dfs_at(table.assign(arm="all"), ["all"], years=(3,))["dfs_3y_%"].iloc[0]) / 100.0
+    published = {m.readout: m for m in load_magnitudes() if m.on_patients}
+    rows = [{"quantity": "DFS at 3 years", "model": overall, "low": published["dfs_3y"].low,
+             "high": published["dfs_3y"].high, "use": "calibration target"},
+            {"quantity": "hazard ratio of relapse, IL-6 high vs low", "model": hr["hr"], "model_low": hr["hr_low"],
+             "model_high": hr["hr_high"], "low": published["dfs_hr_il6_high"].low,
+             "high": published["dfs_hr_il6_high"].high, "use": "check (not calibrated)"}]
+    out = pd.DataFrame(rows)
+    out["inside"] = (out["model"] >= out["low"]) & (out["model"] <= out["high"])
+    return out

@@ -215,6 +215,17 @@ class PosteriorSample:
                    meta["scales"])
 
 
+def require_extra() -> None:
+    """One clear error when the 'calibration' extra (emcee, arviz, cma) is missing."""
+    from importlib.util import find_spec
+
+    from ..errors import MissingExtra
+
+    missing = [m for m in ("emcee", "arviz", "cma") if find_spec(m) is None]
+    if missing:
+        raise MissingExtra(f"calibration needs {', '.join(missing)}: pip install 'immunomet[calibration]'")
+
+
 def _arviz():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)

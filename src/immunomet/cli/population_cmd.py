@@ -36,6 +36,11 @@ def register(sub) -> None:
                         "table of this source tree")
     p.add_argument("--defaults-table", type=Path, default=None, metavar="YAML",
                    help="with --write-defaults: write into this parameter table instead (e.g. a copy)")
+    p.add_argument("--patients", action="store_true",
+                   help="calibrate the patient model instead: d_tumour and f_liver_arrest on the published 3-year DFS (a grid "
+                        "posterior over the untreated virtual cohort), then check the DFS hazard ratio by tumour "
+                        "IL-6 against the published CIs")
+    p.add_argument("--cohort", type=positive_int, default=300, help="with --patients: virtual patients (default 300)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/calibrate-TIME)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=calibrate)
@@ -57,18 +62,39 @@ def register(sub) -> None:
 
 
 def calibrate(args: argparse.Namespace) -> int:
+    from ..calibration.posterior import require_extra
+    from ..report.calibration_figures import posterior_figure
     from ..workflows.calibration import run_calibration
 
+    if not args.patients:
+        require_extra()
     out = output_folder(args.out, "calibrate")
+    if args.patients:
+        return _calibrate_patients(args, out)
     settings = _calibration_settings(args)
     result, written = run_calibration(settings, out, write_defaults=args.write_defaults, progress=not args.quiet,
                                       table=args.defaults_table)
+    posterior_figure(result).savefig(out / "calibration.png", dpi=110)
     print(result)
     converged = result.posterior.summary()["converged"]
     print(f"\nconverged (bulk and tail ESS >= 200, R-hat <= 1.01): {int(converged.sum())} of {len(converged)} "
           "parameters")
     if written:
         print(f"wrote the posterior medians of {len(result.median())} parameters to {written}")
+    print(f"\nfolder: {out}")
+    return 0
+
+
+def _calibrate_patients(args: argparse.Namespace, out: Path) -> int:
+    from ..workflows.calibration import run_patient_calibration
+
+    result, check, written = run_patient_calibration(out, write_defaults=args.write_defaults, patients=args.cohort,
+                                                     table=args.defaults_table)
+    print(result)
+    with pd.option_context("display.width", 200, "display.float_format", "{:.3g}".format):
+        print(check.to_string(index=False))
+    if written:
+        print(f"wrote {', '.join(f'{k} = {v:.4g}' for k, v in result.median().items())} to {written}")
     print(f"\nfolder: {out}")
     return 0
 

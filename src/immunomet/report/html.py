@@ -72,7 +72,7 @@ def findings_display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_report(result, plan, findings, power: pd.DataFrame | None, path: str | Path,
-                 patients_html: str | None = None) -> Path:
+                 patients_html: str | None = None, replication=None) -> Path:
     """Write the report of ``result`` (StudyResult of ``plan``) with the findings checklist
     (``analysis.findings.check_findings``), a power table and, if given, the patient cohort's
     section (``patients_html``) to ``path``."""
@@ -85,7 +85,7 @@ def build_report(result, plan, findings, power: pd.DataFrame | None, path: str |
             "<nav>" + "".join(f'<a href="#{s}">{s}</a>' for s in SECTIONS) + "</nav>",
             _section("summary", "Summary", _summary_html(result, findings)),
             _section("mechanism", "The mechanism", _png(figures.mechanism_figure())),
-            _section("findings", "Findings F1-F9", _findings_html(findings)),
+            _section("findings", "Findings F1-F9", _findings_html(findings) + _replication_html(replication)),
             _section("survival", "Survival (Kaplan-Meier)", _survival_html(result, surv_arms, marks)),
             _section("colonisation", "Nodules and liver weight",
                      _readouts_html(result, figures.COLONISATION_PANELS, read_arms, marks)),
@@ -121,11 +121,33 @@ def _findings_html(findings) -> str:
     from ..analysis.findings import findings_table
 
     table = findings_table(findings) if findings else pd.DataFrame()
-    return ("<p class='note'>Each criterion: arm vs reference; readouts by Mann-Whitney U with the ratio of medians "
-            "and a 95% bootstrap CI, survival by log-rank with the Cox HR and 95% CI; p adjusted by Holm within each "
-            "finding; alpha 0.05. 'Similar' criteria bound the estimate and have no test. n: arm/reference.</p>"
+    return ("<p class='note'>Each criterion: arm vs reference. 'Higher' / 'lower': Mann-Whitney U (exact p for "
+            "groups of 8 or fewer) with the ratio of medians; 'longer': log-rank with the Cox HR; 'similar': an "
+            "equivalence test (two one-sided tests) against a margin stated beforehand (nodules: ratio within "
+            "0.71-1.41; survival: restricted mean survival within 0.91-1.10), so that a small study cannot pass it "
+            "by being underpowered. Every p is Holm-adjusted within its finding; alpha 0.05. n: arm/reference. "
+            "Findings that hold by the model's construction say so.</p>"
             + html_table(findings_compact(table), "status")
             + details("every column (medians, statistics, unadjusted p)", html_table(findings_display(table), "status")))
+
+
+def _replication_html(replication) -> str:
+    """Beside each verdict: how often a replicate experiment of the study's design reproduces it."""
+    if replication is None:
+        return ("<h3>Replication</h3><p class='note'>not estimated for this run (<code>immunomet validate RUN</code> "
+                "gives it)</p>")
+    at = replication.at()
+    rows = []
+    for r in at.to_dict("records"):
+        need = replication.needs[replication.needs["finding"] == r["finding"]]
+        rows.append({"finding": r["finding"], "group size": r["group_size"],
+                     "replicates": f"{100 * r['probability']:.0f}% [{100 * r['low']:.0f}-{100 * r['high']:.0f}]",
+                     "needs for 80%": need["needed_text"].iloc[0] if len(need) else ""})
+    note = (f"<p class='note'>The probability that a replicate experiment at this design reproduces each finding "
+            f"(PASS by the same tests): {replication.reps} experiments drawn from {replication.pool} simulated "
+            "animals per arm; 95% interval including the pool's own sampling error. A finding below 80% gives the "
+            "group size at which it reaches 80%.</p>")
+    return "<h3>Replication</h3>" + note + html_table(pd.DataFrame(rows))
 
 
 def _survival_html(result, arms: list[str], marks: dict) -> str:

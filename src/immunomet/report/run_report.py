@@ -14,4 +14,5 @@ def write_run_report(analysis, path: str | Path | None = None) -> Path:
     if analysis.cohort is not None:
         patients_html = patients_section(analysis.cohort.patients, analysis.cohort_plan, analysis.published)
     return build_report(analysis.result, analysis.plan, analysis.findings, analysis.power,
-                        path or analysis.path / "report.html", patients_html)
+                        path or analysis.path / "report.html", patients_html,
+                        replication=getattr(analysis, "replication", None))

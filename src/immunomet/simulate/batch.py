@@ -50,7 +50,7 @@ class BatchEngine:
 
     def __init__(self, model: Model, selected: tuple[str, ...] = ()):
         if not numba_available():
-            raise ImmunometError("the batched engine needs numba: pip install 'immunomet[fast]'")
+            raise ImmunometError("the batched engine needs numba (a core dependency): pip install 'numba>=0.59'")
         self.compiled = model.compile()
         self.selected = tuple(selected)
         pattern = jacobian_pattern(self.compiled)

@@ -1,6 +1,7 @@
 """Findings and power of a finished study run, kept beside its tables (``RUN/analysis``)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class RunAnalysis:
     cohort: object | None = None          # TrialResult of the untreated patient cohort
     cohort_plan: object | None = None
     published: pd.DataFrame | None = None
+    replication: Replication | None = None  # if the run has one (RUN/analysis/replication*.csv)
 
     @property
     def path(self) -> Path:
@@ -62,7 +64,17 @@ def analyse_run(path: str | Path, *, power_pool: int | None = None, power_reps: 
         power = power_analysis(plan, comparisons_for(plan), pool=pool, reps=power_reps, workers=workers,
                                progress=progress)
         power.to_csv(power_file, index=False)
-    return RunAnalysis(result, plan, folder, findings, power, cohort, cohort_plan, published)
+    return RunAnalysis(result, plan, folder, findings, power, cohort, cohort_plan, published, load_replication(out))
+
+
+def load_replication(folder: Path) -> Replication | None:
+    """The replication tables ``replication_of_run`` wrote into ``folder`` (RUN/analysis), or None."""
+    names = ("replication.csv", "replication_criteria.csv", "replication_needs.csv", "replication.json")
+    if not all((folder / n).is_file() for n in names):
+        return None
+    meta = json.loads((folder / "replication.json").read_text())
+    table, criteria, needs = (pd.read_csv(folder / n) for n in names[:3])
+    return Replication(table, criteria, needs, int(meta["pool"]), int(meta["reps"]), seconds=float(meta["seconds"]))
 
 
 def run_replication(plan, cohort_plan=None, *, sizes=(), pool: int | None = None, reps: int = 400,
@@ -94,6 +106,7 @@ def replication_of_run(path: str | Path, *, sizes=(), pool: int | None = None, r
         rep.table.to_csv(out / "replication.csv", index=False)
         rep.criteria.to_csv(out / "replication_criteria.csv", index=False)
         rep.needs.to_csv(out / "replication_needs.csv", index=False)
+        (out / "replication.json").write_text(json.dumps({"pool": rep.pool, "reps": rep.reps, "seconds": rep.seconds}))
     return rep
 
 

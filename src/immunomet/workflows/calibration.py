@@ -17,18 +17,46 @@ def mouse_parameter_table() -> Path:
     return Path(str(resources.files("immunomet.models").joinpath("data", "mouse_parameters.yaml")))
 
 
+def patient_parameter_table() -> Path:
+    return Path(str(resources.files("immunomet.models").joinpath("data", "patient_parameters.yaml")))
+
+
+def run_patient_calibration(out: Path, *, write_defaults: bool = False, patients: int = 300, points: int = 13,
+                            table: Path | None = None):
+    """(calibration, hazard-ratio check, path written or None): the patient model's ``d_tumour`` on
+    the 3-year DFS (``calibration.patients``), the grid saved to ``out``, then the untreated trial
+    at the posterior median checked against the published hazard ratios (not a target)."""
+    from ..calibration.defaults import calibrated_source
+    from ..calibration.patients import calibrate_patients, hazard_ratio_check
+    from ..models import patient_model
+
+    result = calibrate_patients(patients=patients, points=points)
+    out.mkdir(parents=True, exist_ok=True)
+    result.grid.to_csv(out / "patients_grid.csv", index=False)
+    check = hazard_ratio_check(result.median(), patients=max(patients, 500))
+    check.to_csv(out / "patients_check.csv", index=False)
+    written = None
+    if write_defaults:
+        written = table or patient_parameter_table()
+        sources = {}
+        for name in result.parameters:
+            note = (f"marginal of a {len(result.grid)}-point grid, 90% interval {result.quantile(name, 0.05):.3g}-"
+                    f"{result.quantile(name, 0.95):.3g}; 3-year DFS target {result.target[0]:g}-{result.target[1]:g}; "
+                    "docs/patients.md")
+            sources[name] = calibrated_source(patient_model().parameters[name].source, note)
+        rewrite_parameters(written, result.median(), sources)
+    return result, check, written
+
+
 def run_calibration(settings: CalibrationSettings, out: Path, *, write_defaults: bool = False,
                     progress: bool = False, table: Path | None = None):
     """(result, path written or None): the calibration saved to ``out`` (chain, summaries,
-    estimability, targets, ``calibration.png``); with ``write_defaults`` the estimated parameters'
-    posterior medians and the fixed ones' reasons go into ``table`` (default: the mouse table)."""
-    from ..report.calibration_figures import posterior_figure
-
+    estimability, targets; the CLI adds ``calibration.png``); with ``write_defaults`` the estimated
+    parameters' posterior medians and the fixed ones' reasons go into ``table`` (default: the mouse
+    table)."""
     plan = plan_study(load_builtin(STUDY))
     result = calibrate_model(plan, settings, progress=progress)
     result.save(out)
-    figure = posterior_figure(result)
-    figure.savefig(out / "calibration.png", dpi=110)
     _catalogue(out, result)
     written = None
     if write_defaults:
