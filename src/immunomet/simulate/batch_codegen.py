@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .batch_lu import LUPlan, lu_source
+from .batch_static import StaticSplit, names_in
 
 PRELUDE = '''
 import math
@@ -29,6 +30,14 @@ def _hill(x, k, n):
     x = max(x, 0.0)
     xn = x ** n
     return xn / (k ** n + xn)
+
+
+@kernel
+def _hill_kn(x, kn, n):
+    """hill(x, k, n) given k ** n."""
+    x = max(x, 0.0)
+    xn = x ** n
+    return xn / (kn + xn)
 
 
 @kernel
@@ -54,30 +63,38 @@ def rule_closure(compiled, names: set[str]) -> list[str]:
     return [r for r in compiled.rule_names if r in need]
 
 
-def _preamble(compiled, names: set[str]) -> list[str]:
-    rules = rule_closure(compiled, names)
-    used = set(names) | {n for r in rules for n in compiled.checked_rules[r].names}
+def _preamble(compiled, split: StaticSplit, names: set[str]) -> list[str]:
+    """Loads and dynamic rules for code that reads ``names``: species from ``y``, parameters and
+    static slots from the extended parameter row ``p``, then the dynamic rules it needs."""
+    rules = [(r, split.dynamic(_scalar(compiled.checked_rules[r].code)))
+             for r in rule_closure(compiled, names) if r not in split.static_names]
+    used = set(names) | {n for _, code in rules for n in names_in(code)}
     lines = [f"    {s} = max(y[{i}], 0.0)" for s, i in compiled.species_index.items() if s in used]
     lines += [f"    {q} = p[{i}]" for q, i in compiled.parameter_index.items() if q in used]
-    lines += [f"    {r} = {_scalar(compiled.checked_rules[r].code)}" for r in rules]
-    return lines
+    lines += [f"    {q} = p[{split.slot_index(q)}]" for q in split.slots if q in used]
+    return lines + [f"    {r} = {code}" for r, code in rules]
 
 
 def kernel_source(compiled, selected: tuple[str, ...], lu_plan: LUPlan | None = None) -> str:
-    """Source of the numba ``rhs`` and ``selected`` functions (and the sparse LU, given its plan)."""
-    names = set().union(*(c.names for _, c in compiled.checked_processes))
-    body = ["@kernel", "def rhs(t, y, p, dy):", *_preamble(compiled, names)]
+    """Source of the numba ``rhs``, ``selected`` and ``derive`` functions (and the sparse LU, given
+    its plan). ``p`` in ``rhs`` and ``selected`` is the row ``derive`` makes: the parameters, then
+    the static slots (``batch_static``); ``PARAMETER_ROW`` is its length."""
+    split = StaticSplit(compiled, _scalar)
+    rates = [split.dynamic(_scalar(checked.code)) for _, checked in compiled.checked_processes]
+    names = set().union(*(names_in(code) for code in rates))
+    body = ["@kernel", "def rhs(t, y, p, dy):", *_preamble(compiled, split, names)]
     terms: list[list[str]] = [[] for _ in compiled.species_names]
-    for k, (proc, checked) in enumerate(compiled.checked_processes):
-        body.append(f"    v{k} = {_scalar(checked.code)}")
+    for k, ((proc, _), code) in enumerate(zip(compiled.checked_processes, rates)):
+        body.append(f"    v{k} = {code}")
         for species, coef in proc.changes.items():
             terms[compiled.species_index[species]].append(_term(float(coef), f"v{k}"))
     for i, species_terms in enumerate(terms):
         body.append(f"    dy[{i}] = {_sum(species_terms)}")
-    sel = ["@kernel", "def selected(t, y, p, out):", *_preamble(compiled, set(selected))]
+    sel = ["@kernel", "def selected(t, y, p, out):", *_preamble(compiled, split, set(selected))]
     sel += [f"    out[{k}] = {name}" for k, name in enumerate(selected)] or ["    pass"]
     lu = "\n\n" + lu_source(lu_plan) if lu_plan is not None else ""
-    return PRELUDE + "\n\n" + "\n".join(body) + "\n\n\n" + "\n".join(sel) + "\n" + lu
+    return (PRELUDE + "\n\n" + "\n".join(body) + "\n\n\n" + "\n".join(sel) + "\n\n\n" + split.derive_source()
+            + f"\n\nPARAMETER_ROW = {split.width}\n" + lu)
 
 
 def _term(coef: float, value: str) -> str:

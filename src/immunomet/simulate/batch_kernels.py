@@ -11,7 +11,7 @@ pivoting planned from the model's Jacobian pattern (``batch_lu``).
 too small, 2 too many steps, 3 non-finite state (Newton failures shrink the step until 1).
 
 This file is a template: ``batch.py`` appends its text to the model's generated ``rhs``,
-``selected``, ``lu_factor`` and ``lu_solve`` in one module file, so numba calls them directly
+``selected``, ``derive``, ``lu_factor`` and ``lu_solve`` in one module file, so numba calls them directly
 and caches the machine code per model structure on disk. Compile time: numba links and
 re-optimises everything a function calls into that function's own module, so the functions
 that reach the generated code are inlined into ``solve_chunk`` (``@inline``) rather than
@@ -24,7 +24,8 @@ import numpy as np
 from numba import njit
 
 # >>> stubs: the generated module defines these above the template text
-rhs = selected = lu_factor = lu_solve = None
+rhs = selected = derive = lu_factor = lu_solve = None
+PARAMETER_ROW = 0
 kernel = njit(nogil=True, error_model="numpy")
 inline = njit(nogil=True, error_model="numpy", inline="always")
 # <<< stubs
@@ -430,7 +431,9 @@ def solve_chunk(lo, hi, params, y0, stops, n_stops, dose_t, dose_s, dose_a, out_
     ws = (np.empty((12, n)), np.empty((MAX_ORDER + 3, n)), np.empty((MAX_ORDER + 1, n)),
           np.empty((3, MAX_ORDER + 1, MAX_ORDER + 1)), np.zeros(nnz), np.empty(nnz), np.empty(out_r.shape[2]))
     y, rbuf = ws[0][Y], ws[6]
+    p = np.empty(PARAMETER_ROW)
     for a in range(lo, hi):
+        derive(params[a], p)
         _copy(y0[a], y)
         io = 0
         jf = 0
@@ -438,8 +441,8 @@ def solve_chunk(lo, hi, params, y0, stops, n_stops, dose_t, dose_s, dose_a, out_
         for s in range(n_stops[a] - 1):
             start, end = stops[a, s], stops[a, s + 1]
             _apply_doses(start, dose_t[a], dose_s[a], dose_a[a], y)
-            io, jf = _emit_start(start, y, params[a], out_t, io, out_y[a], fine_t, jf, out_r[a], rbuf)
-            status[a], io, jf, steps[a] = _bdf_segment(start, end, params[a], atol, rtol, jplan, s == n_stops[a] - 2,
+            io, jf = _emit_start(start, y, p, out_t, io, out_y[a], fine_t, jf, out_r[a], rbuf)
+            status[a], io, jf, steps[a] = _bdf_segment(start, end, p, atol, rtol, jplan, s == n_stops[a] - 2,
                                                        out_t, io, out_y[a], fine_t, jf, out_r[a], steps[a],
                                                        max_steps, ws)
             if status[a] != 0:
