@@ -65,31 +65,58 @@ def _compute_r(order, factor, r):
     r[0, 0] = 1.0
 
 
+def _r_table(order: int, factor: float) -> np.ndarray:
+    """scipy's compute_R (the BDF differences' step-change matrix), in numpy."""
+    i, j = np.arange(1, order + 1)[:, None], np.arange(1, order + 1)[None, :]
+    m = np.zeros((order + 1, order + 1))
+    m[1:, 1:] = (i - 1 - factor * j) / i
+    m[0] = 1
+    return np.cumprod(m, axis=0)
+
+
+_U = np.zeros((MAX_ORDER + 1, MAX_ORDER + 1, MAX_ORDER + 1))  # compute_R(order, 1) by order
+for _order in range(1, MAX_ORDER + 1):
+    _U[_order, : _order + 1, : _order + 1] = _r_table(_order, 1.0)
+
+
 @kernel
-def _change_d(d, order, factor, mats, tmp):
+def _change_d(d, order, factor, mats):
     """Rescale the differences to a new step size: D[:order+1] = (R U)^T D[:order+1].
-    ``mats``: (3, MAX_ORDER + 1, MAX_ORDER + 1) and ``tmp``: (MAX_ORDER + 1, n) work arrays."""
-    r, u, ru = mats[0], mats[1], mats[2]
+    ``mats``: a (2, MAX_ORDER + 1, MAX_ORDER + 1) work array (R and RU).
+    RU is padded to 6 x 6 with the identity, so the transform is one written-out pass over the
+    species (vectorised across them) for every order, with the same sums (zeros added after)."""
+    r, ru = mats[0], mats[1]
     _compute_r(order, factor, r)
-    _compute_r(order, 1.0, u)
     m = order + 1
+    for i in range(MAX_ORDER + 1):
+        for j in range(MAX_ORDER + 1):
+            ru[i, j] = 1.0 if i == j and i >= m else 0.0
     for i in range(m):
         for j in range(m):
             acc = 0.0
             for k in range(m):
-                acc += r[i, k] * u[k, j]
+                acc += r[i, k] * _U[order, k, j]
             ru[i, j] = acc
-    n = d.shape[1]
-    for j in range(m):
-        for col in range(n):
-            tmp[j, col] = ru[0, j] * d[0, col]
-        for k in range(1, m):
-            w = ru[k, j]
-            for col in range(n):
-                tmp[j, col] += w * d[k, col]
-    for j in range(m):
-        for col in range(n):
-            d[j, col] = tmp[j, col]
+    _transform_6(d, ru)
+
+
+@kernel
+def _transform_6(d, ru):
+    """d[j] = sum_k ru[k, j] d[k] for the first six rows (MAX_ORDER = 5), column by column."""
+    r00, r01, r02, r03, r04, r05 = ru[0, 0], ru[0, 1], ru[0, 2], ru[0, 3], ru[0, 4], ru[0, 5]
+    r10, r11, r12, r13, r14, r15 = ru[1, 0], ru[1, 1], ru[1, 2], ru[1, 3], ru[1, 4], ru[1, 5]
+    r20, r21, r22, r23, r24, r25 = ru[2, 0], ru[2, 1], ru[2, 2], ru[2, 3], ru[2, 4], ru[2, 5]
+    r30, r31, r32, r33, r34, r35 = ru[3, 0], ru[3, 1], ru[3, 2], ru[3, 3], ru[3, 4], ru[3, 5]
+    r40, r41, r42, r43, r44, r45 = ru[4, 0], ru[4, 1], ru[4, 2], ru[4, 3], ru[4, 4], ru[4, 5]
+    r50, r51, r52, r53, r54, r55 = ru[5, 0], ru[5, 1], ru[5, 2], ru[5, 3], ru[5, 4], ru[5, 5]
+    for col in range(d.shape[1]):
+        v0, v1, v2, v3, v4, v5 = d[0, col], d[1, col], d[2, col], d[3, col], d[4, col], d[5, col]
+        d[0, col] = r00 * v0 + r10 * v1 + r20 * v2 + r30 * v3 + r40 * v4 + r50 * v5
+        d[1, col] = r01 * v0 + r11 * v1 + r21 * v2 + r31 * v3 + r41 * v4 + r51 * v5
+        d[2, col] = r02 * v0 + r12 * v1 + r22 * v2 + r32 * v3 + r42 * v4 + r52 * v5
+        d[3, col] = r03 * v0 + r13 * v1 + r23 * v2 + r33 * v3 + r43 * v4 + r53 * v5
+        d[4, col] = r04 * v0 + r14 * v1 + r24 * v2 + r34 * v3 + r44 * v4 + r54 * v5
+        d[5, col] = r05 * v0 + r15 * v1 + r25 * v2 + r35 * v3 + r45 * v4 + r55 * v5
 
 
 @kernel
@@ -110,9 +137,12 @@ def _euler(y, h, f, out):
 
 @kernel
 def _residual(c, f, psi, dd, out):
-    """The Newton right-hand side c f - psi - dd."""
+    """The Newton right-hand side c f - psi - dd; returns whether ``f`` is finite."""
+    finite = True
     for i in range(f.shape[0]):
+        finite &= np.isfinite(f[i])
         out[i] = c * f[i] - psi[i] - dd[i]
+    return finite
 
 
 @kernel
@@ -249,11 +279,9 @@ def _newton(t_new, p, c, lu, newton_tol, work):
     dy_norm_old = -1.0
     for k in range(NEWTON_MAXITER):
         rhs(t_new, y_new, p, f)
-        if not _finite(f):
+        if not _residual(c, f, psi, dd, dy):
             return False, k + 1
-        _residual(c, f, psi, dd, dy)
-        lu_solve(lu, dy)
-        dy_norm = _rms(dy, inv_scale, 1.0)
+        dy_norm = lu_solve(lu, dy, inv_scale)
         rate = -1.0 if dy_norm_old < 0 else dy_norm / dy_norm_old
         if rate >= 0 and (rate >= 1 or rate ** (NEWTON_MAXITER - k) / (1 - rate) * dy_norm > newton_tol):
             return False, k + 1
@@ -304,7 +332,7 @@ def _bdf_segment(t, t_bound, p, atol, rtol, jplan, last, out_t, io, out_y, fine_
                  steps, max_steps, ws):
     """Integrate one dose-free segment from ws's state row Y; returns (status, io, jf, steps).
     The state row ends at t_bound."""
-    work, d, tmp, mats, jac, lu, rbuf = ws
+    work, d, mats, jac, lu, rbuf = ws
     y, f, y_new, dd, inv_scale = work[Y], work[F], work[Y_NEW], work[DD], work[INV_SCALE]
     newton_tol = max(10 * EPS / rtol, min(0.03, rtol ** 0.5))
     rhs(t, y, p, f)
@@ -322,7 +350,7 @@ def _bdf_segment(t, t_bound, p, atol, rtol, jplan, last, out_t, io, out_y, fine_
             return 2, io, jf, steps
         min_step = 10 * abs(np.nextafter(t, np.inf) - t)
         if h_abs < min_step:
-            _change_d(d, order, min_step / h_abs, mats, tmp)
+            _change_d(d, order, min_step / h_abs, mats)
             h_abs = min_step
             n_equal = 0
         current_jac = False
@@ -336,7 +364,7 @@ def _bdf_segment(t, t_bound, p, atol, rtol, jplan, last, out_t, io, out_y, fine_
             t_new = t + h_abs
             if t_new > t_bound:
                 t_new = t_bound
-                _change_d(d, order, (t_new - t) / h_abs, mats, tmp)
+                _change_d(d, order, (t_new - t) / h_abs, mats)
                 n_equal = 0
                 lu_ok = False
             h = t_new - t
@@ -359,7 +387,7 @@ def _bdf_segment(t, t_bound, p, atol, rtol, jplan, last, out_t, io, out_y, fine_
                     current_jac = True
             if not converged:
                 h_abs *= 0.5
-                _change_d(d, order, 0.5, mats, tmp)
+                _change_d(d, order, 0.5, mats)
                 n_equal = 0
                 lu_ok = False
                 continue
@@ -369,7 +397,7 @@ def _bdf_segment(t, t_bound, p, atol, rtol, jplan, last, out_t, io, out_y, fine_
             if err_norm > 1:
                 factor = max(MIN_FACTOR, safety * err_norm ** (-1.0 / (order + 1)))
                 h_abs *= factor
-                _change_d(d, order, factor, mats, tmp)
+                _change_d(d, order, factor, mats)
                 n_equal = 0
             else:
                 accepted = True
@@ -388,7 +416,7 @@ def _bdf_segment(t, t_bound, p, atol, rtol, jplan, last, out_t, io, out_y, fine_
         order += delta
         factor = min(MAX_FACTOR, safety * best)
         h_abs *= factor
-        _change_d(d, order, factor, mats, tmp)
+        _change_d(d, order, factor, mats)
         n_equal = 0
         lu_ok = False
     return 0, io, jf, steps
@@ -428,9 +456,9 @@ def solve_chunk(lo, hi, params, y0, stops, n_stops, dose_t, dose_s, dose_a, out_
     """Animals lo..hi-1, one after the other, each through its stops (start, dose days, end), with
     one set of work arrays; outputs stay NaN after a failure. Nothing carries over between animals."""
     n = y0.shape[1]
-    ws = (np.empty((12, n)), np.empty((MAX_ORDER + 3, n)), np.empty((MAX_ORDER + 1, n)),
-          np.empty((3, MAX_ORDER + 1, MAX_ORDER + 1)), np.zeros(nnz), np.empty(nnz), np.empty(out_r.shape[2]))
-    y, rbuf = ws[0][Y], ws[6]
+    ws = (np.empty((12, n)), np.empty((MAX_ORDER + 3, n)), np.empty((2, MAX_ORDER + 1, MAX_ORDER + 1)),
+          np.zeros(nnz), np.empty(nnz), np.empty(out_r.shape[2]))
+    y, rbuf = ws[0][Y], ws[5]
     p = np.empty(PARAMETER_ROW)
     for a in range(lo, hi):
         derive(params[a], p)

@@ -88,7 +88,9 @@ def lu_operation_count(plan: LUPlan) -> tuple[int, int]:
 def lu_source(plan: LUPlan) -> str:
     """Numba source of ``lu_factor(jac, c, a)``, which writes the LU of ``I - c J`` (``J``'s
     entries in ``jac``, by slot) into ``a`` with U's diagonal stored as reciprocals, and of
-    ``lu_solve(a, b)``, which overwrites ``b`` with the solution of ``(I - c J) x = b``."""
+    ``lu_solve(a, b, inv_scale)``, which overwrites ``b`` with the solution of ``(I - c J) x = b``
+    and returns its root mean square scaled by ``inv_scale`` (summed in species order, as the
+    integrator's ``_rms``: the Newton step's norm without another pass over it)."""
     return _factor_source(plan) + "\n\n" + _solve_source(plan)
 
 
@@ -117,7 +119,7 @@ def _row_of(plan: LUPlan, s: int) -> int:
 
 def _solve_source(plan: LUPlan) -> str:
     n = plan.slot.shape[0]
-    lines = ["@kernel", "def lu_solve(a, b):"]
+    lines = ["@kernel", "def lu_solve(a, b, inv_scale):"]
     for k in range(n):
         terms = "".join(f" - a[{plan.slot[k, m]}] * z{m}" for m in range(k) if plan.slot[k, m] >= 0)
         lines.append(f"    z{k} = b[{plan.order[k]}]{terms}")
@@ -126,4 +128,9 @@ def _solve_source(plan: LUPlan) -> str:
         lines.append(f"    z{k} = ({'z' + str(k) + terms}) * a[{plan.slot[k, k]}]" if terms
                      else f"    z{k} = z{k} * a[{plan.slot[k, k]}]")
     lines += [f"    b[{plan.order[k]}] = z{k}" for k in range(n)]
+    position = np.argsort(plan.order)
+    lines.append("    s = 0.0")
+    for i in range(n):
+        lines += [f"    v = z{position[i]} * inv_scale[{i}]", "    s += v * v"]
+    lines.append(f"    return math.sqrt(s / {n})")
     return "\n".join(lines) + "\n"
