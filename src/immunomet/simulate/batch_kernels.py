@@ -241,17 +241,17 @@ def _predict(d, order, atol, rtol, y_pred, inv_scale, psi):
     """Predicted state, reciprocal error scale and psi (scipy's) from the differences ``d``."""
     n = y_pred.shape[0]
     for i in range(n):
-        y_pred[i] = d[0, i]
+        y_pred[i] = d[0, i] + d[1, i]
         psi[i] = d[1, i] * _GAMMA[1]
-    for k in range(1, order + 1):
+    for k in range(2, order + 1):
+        gamma = _GAMMA[k]
         for i in range(n):
             y_pred[i] += d[k, i]
-    for k in range(2, order + 1):
-        for i in range(n):
-            psi[i] += d[k, i] * _GAMMA[k]
+            psi[i] += d[k, i] * gamma
+    alpha = _ALPHA[order]
     for i in range(n):
-        psi[i] /= _ALPHA[order]
-    _inv_scale(atol, rtol, y_pred, inv_scale)
+        psi[i] /= alpha
+        inv_scale[i] = 1.0 / (atol[i] + rtol * abs(y_pred[i]))
 
 
 @kernel
@@ -316,10 +316,25 @@ def _next_order(d, order, err_norm, inv_scale):
 
 
 @kernel
-def _accept(d, order, dd):
-    """Update the differences with the accepted step's correction ``dd``."""
+def _error_norm(y_new, dd, error_const, atol, rtol, inv_scale):
+    """scipy's error norm of a converged step, with the reciprocal scales of ``y_new`` left in
+    ``inv_scale``; returns (norm, whether y_new is finite)."""
+    s = 0.0
+    finite = True
+    for i in range(y_new.shape[0]):
+        finite &= np.isfinite(y_new[i])
+        inv_scale[i] = 1.0 / (atol[i] + rtol * abs(y_new[i]))
+        v = error_const * dd[i] * inv_scale[i]
+        s += v * v
+    return math.sqrt(s / y_new.shape[0]), finite
+
+
+@kernel
+def _accept(d, order, dd, y_new, y):
+    """Update the differences with the accepted step's correction ``dd``; ``y`` = ``y_new``."""
     n = dd.shape[0]
     for i in range(n):
+        y[i] = y_new[i]
         d[order + 2, i] = dd[i] - d[order + 1, i]
         d[order + 1, i] = dd[i]
     for k in range(order, -1, -1):
@@ -357,6 +372,7 @@ def _bdf_segment(t, t_bound, p, atol, rtol, jplan, last, out_t, io, out_y, fine_
         accepted = False
         n_iter = 0
         err_norm = 0.0
+        finite = True
         t_new = t
         while not accepted:
             if h_abs < min_step:
@@ -392,8 +408,7 @@ def _bdf_segment(t, t_bound, p, atol, rtol, jplan, last, out_t, io, out_y, fine_
                 lu_ok = False
                 continue
             safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
-            _inv_scale(atol, rtol, y_new, inv_scale)
-            err_norm = _rms(dd, inv_scale, _ERROR_CONST[order])
+            err_norm, finite = _error_norm(y_new, dd, _ERROR_CONST[order], atol, rtol, inv_scale)
             if err_norm > 1:
                 factor = max(MIN_FACTOR, safety * err_norm ** (-1.0 / (order + 1)))
                 h_abs *= factor
@@ -401,13 +416,12 @@ def _bdf_segment(t, t_bound, p, atol, rtol, jplan, last, out_t, io, out_y, fine_
                 n_equal = 0
             else:
                 accepted = True
-        if not _finite(y_new):
+        if not finite:
             return 3, io, jf, steps
         n_equal += 1
         t_old = t
         t = t_new
-        _copy(y_new, y)
-        _accept(d, order, dd)
+        _accept(d, order, dd, y_new, y)
         io, jf = _emit(d, order, t, h_abs, p, t_old, t < t_bound or last, t,
                        out_t, io, out_y, fine_t, jf, out_r, work[YBUF], rbuf)
         if n_equal < order + 1:
