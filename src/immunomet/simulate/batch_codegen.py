@@ -19,10 +19,13 @@ from .batch_static import StaticSplit, names_in
 
 PRELUDE = '''
 import math
+
+import numpy as np
 from numba import njit
 
-kernel = njit(cache=True, nogil=True, error_model="numpy")
-inline = njit(cache=True, nogil=True, error_model="numpy", inline="always")
+kernel = njit(nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+entry = njit(cache=True, nogil=True, error_model="numpy")
+inline = njit(nogil=True, error_model="numpy", inline="always")
 
 
 @kernel

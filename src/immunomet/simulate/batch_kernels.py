@@ -26,7 +26,7 @@ from numba import njit
 # >>> stubs: the generated module defines these above the template text
 rhs = selected = derive = lu_factor = lu_solve = None
 PARAMETER_ROW = 0
-kernel = njit(nogil=True, error_model="numpy")
+kernel = entry = njit(nogil=True, error_model="numpy")
 inline = njit(nogil=True, error_model="numpy", inline="always")
 # <<< stubs
 
@@ -464,7 +464,7 @@ def _emit_start(t, y, p, out_t, io, out_y, fine_t, jf, out_r, rbuf):
     return io, jf
 
 
-@kernel
+@entry
 def solve_chunk(lo, hi, params, y0, stops, n_stops, dose_t, dose_s, dose_a, out_t, fine_t, atol, rtol,
                 jplan, nnz, max_steps, out_y, out_r, status, steps):
     """Animals lo..hi-1, one after the other, each through its stops (start, dose days, end), with

@@ -95,22 +95,34 @@ def lu_source(plan: LUPlan) -> str:
 
 
 def _factor_source(plan: LUPlan) -> str:
+    """Fill ``a`` with I - cJ in loops; eliminate in straight-line code the pivots that have
+    entries both below and to the right; invert the diagonal and scale the other columns of L
+    (which no update reads) in loops. Compiles faster than all-straight-line code."""
     n = plan.slot.shape[0]
-    diag = set(plan.slot[np.arange(n), np.arange(n)].tolist())
-    lines = ["@kernel", "def lu_factor(jac, c, a):"]
-    for s in range(plan.nnz):
-        value = f"-c * jac[{s}]" if plan.given[s] else "0.0"
-        lines.append(f"    x{s} = 1.0 + {value}" if s in diag and plan.given[s] else f"    x{s} = {value}")
+    lines, deferred = [], []
     for k in range(n):
         below = [plan.slot[i, k] for i in range(k + 1, n) if plan.slot[i, k] >= 0]
         right = [(j, plan.slot[k, j]) for j in range(k + 1, n) if plan.slot[k, j] >= 0]
-        lines.append(f"    x{plan.slot[k, k]} = 1.0 / x{plan.slot[k, k]}")
+        if not right:
+            deferred += [(lk, plan.slot[k, k]) for lk in below]
+            continue
+        if below:
+            lines.append(f"    r = 1.0 / a[{plan.slot[k, k]}]")
         for lk in below:
             i = _row_of(plan, lk)
-            lines.append(f"    x{lk} *= x{plan.slot[k, k]}")
-            lines += [f"    x{plan.slot[i, j]} -= x{lk} * x{uk}" for j, uk in right]
-    lines += [f"    a[{s}] = x{s}" for s in range(plan.nnz)]
-    return "\n".join(lines) + "\n"
+            lines += [f"    lik = a[{lk}] * r", f"    a[{lk}] = lik"]
+            lines += [f"    a[{plan.slot[i, j]}] -= lik * a[{uk}]" for j, uk in right]
+    head = [_int_array("LU_DIAG", [plan.slot[k, k] for k in range(n)]),
+            _int_array("LU_SCALE_L", [lk for lk, _ in deferred]), _int_array("LU_SCALE_D", [d for _, d in deferred]),
+            "", "", "@kernel", "def lu_factor(jac, c, a):", "    for s in range(a.shape[0]):", "        a[s] = -c * jac[s]",
+            "    for s in LU_DIAG:", "        a[s] += 1.0"]
+    tail = ["    for s in LU_DIAG:", "        a[s] = 1.0 / a[s]", "    for q in range(LU_SCALE_L.shape[0]):",
+            "        a[LU_SCALE_L[q]] *= a[LU_SCALE_D[q]]"]
+    return "\n".join(head + lines + tail) + "\n"
+
+
+def _int_array(name: str, values) -> str:
+    return f"{name} = np.array([{', '.join(str(int(v)) for v in values)}], dtype=np.int64)"
 
 
 def _row_of(plan: LUPlan, s: int) -> int:
@@ -128,9 +140,6 @@ def _solve_source(plan: LUPlan) -> str:
         lines.append(f"    z{k} = ({'z' + str(k) + terms}) * a[{plan.slot[k, k]}]" if terms
                      else f"    z{k} = z{k} * a[{plan.slot[k, k]}]")
     lines += [f"    b[{plan.order[k]}] = z{k}" for k in range(n)]
-    position = np.argsort(plan.order)
-    lines.append("    s = 0.0")
-    for i in range(n):
-        lines += [f"    v = z{position[i]} * inv_scale[{i}]", "    s += v * v"]
-    lines.append(f"    return math.sqrt(s / {n})")
+    lines += ["    s = 0.0", "    for i in range(b.shape[0]):", "        v = b[i] * inv_scale[i]", "        s += v * v",
+              "    return math.sqrt(s / b.shape[0])"]
     return "\n".join(lines) + "\n"
