@@ -11,8 +11,9 @@ engine uses rtol 1e-6 and atol 1e-9 (1e-4 for cell numbers; libRoadRunner takes 
 Each (engine, size) runs in a fresh process, so its peak RSS is its own. Times cover simulation
 only: imports, cohort sampling, SBML loading (libRoadRunner's JIT) and loading the batched
 engine's cached kernels are excluded (libRoadRunner over several processes includes each
-process's model loading). The batched engine runs in chunks of 10,000 animals, keeping the
-first chunk's 20 checked trajectories, so its memory stays flat.
+process's model loading). The batched engine runs in chunks of 10,000 animals over one thread
+per core this process may use, keeping the first chunk's 20 checked trajectories, so its memory
+stays flat.
 """
 from __future__ import annotations
 
