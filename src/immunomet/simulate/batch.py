@@ -29,7 +29,7 @@ STATUS = {0: "success", 1: "failed: step size too small", 2: "failed: too many s
           3: "failed: non-finite state"}
 
 
-COMPILE_SECONDS = 15  # about this long on a 2-core development machine (docs/engines.md)
+COMPILE_SECONDS = 10  # about this long on the 2-core development machine (docs/engines.md)
 
 
 def numba_available() -> bool:
@@ -159,9 +159,11 @@ def _compile_with_notice(kernel, args) -> None:
 
 
 def _template() -> str:
-    """The BDF kernels' source without the stubs that stand in for the generated functions."""
-    text = (Path(__file__).parent / "batch_kernels.py").read_text()
-    return "\n\n" + re.sub(r"# >>> stubs.*?# <<< stubs\n", "", text, flags=re.S)
+    """The BDF kernels' source (``batch_steps.py``, then ``batch_kernels.py``) without the stubs
+    that stand in for the generated functions."""
+    folder = Path(__file__).parent
+    texts = [(folder / name).read_text() for name in ("batch_steps.py", "batch_kernels.py")]
+    return "".join("\n\n" + re.sub(r"# >>> stubs.*?# <<< stubs\n", "", text, flags=re.S) for text in texts)
 
 
 _MODULES: dict[str, object] = {}
