@@ -89,8 +89,8 @@ class BatchEngine:
         fine_t = np.ascontiguousarray(fine_t if fine_t is not None else np.zeros(0), dtype=float)
         atol_v = np.where(c.cell_species, atol_cells, atol).astype(float)
         stops, n_stops = _stops(dose_t, t0, t_end)
-        out_y = np.full((n_anim, len(out_t), n_sp), np.nan)
-        out_r = np.full((n_anim, len(fine_t), max(len(self.selected), 1)), np.nan)
+        out_y = np.empty((n_anim, len(out_t), n_sp))  # NaN-filled per animal by its thread
+        out_r = np.empty((n_anim, len(fine_t), max(len(self.selected), 1)))
         status = np.zeros(n_anim, dtype=np.int64)
         steps = np.zeros(n_anim, dtype=np.int64)
         args = (params, y0, stops, n_stops, dose_t, dose_s, dose_a, out_t, fine_t, atol_v, float(rtol), self._jplan,

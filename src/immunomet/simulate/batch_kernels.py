@@ -30,7 +30,7 @@ inline = njit(nogil=True, error_model="numpy", inline="always")
 from .batch_steps import (  # noqa: F401
     MAX_ORDER, NEWTON_MAXITER, MIN_FACTOR, MAX_FACTOR, EPS, _ALPHA, _ERROR_CONST, F, WORK_Y, WORK_F, STEP_H,
     YBUF, Y_PRED, INV_SCALE, PSI, DD, Y_NEW, DY, Y, _rms, _change_d, _rms_difference, _euler, _residual,
-    _add_correction, _finite, _perturb_group, _store_group, _interpolate, _predict, _inv_scale,
+    _add_correction, _fill_nan, _finite, _perturb_group, _store_group, _interpolate, _predict, _inv_scale,
     _start_differences, _next_order, _error_norm, _accept, _copy, _apply_doses,
 )
 # <<< stubs
@@ -215,13 +215,17 @@ def _emit_start(t, y, p, out_t, io, out_y, fine_t, jf, out_r, rbuf):
 def solve_chunk(lo, hi, params, y0, stops, n_stops, dose_t, dose_s, dose_a, out_t, fine_t, atol, rtol,
                 jplan, nnz, max_steps, out_y, out_r, status, steps):
     """Animals lo..hi-1, one after the other, each through its stops (start, dose days, end), with
-    one set of work arrays; outputs stay NaN after a failure. Nothing carries over between animals."""
+    one set of work arrays. An animal's outputs are NaN until written (so after a failure), filled
+    here rather than by the caller: the pages are touched once, by the thread that writes them.
+    Nothing carries over between animals."""
     n = y0.shape[1]
     ws = (np.empty((12, n)), np.empty((MAX_ORDER + 3, n)), np.empty((2, MAX_ORDER + 1, MAX_ORDER + 1)),
           np.zeros(nnz), np.empty(nnz), np.empty(out_r.shape[2]))
     y, rbuf = ws[0][Y], ws[5]
     p = np.empty(PARAMETER_ROW)
     for a in range(lo, hi):
+        _fill_nan(out_y[a])
+        _fill_nan(out_r[a])
         derive(params[a], p)
         _copy(y0[a], y)
         io = 0

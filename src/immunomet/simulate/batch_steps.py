@@ -263,6 +263,13 @@ def _accept(d, order, dd, y_new, y):
 
 
 @kernel
+def _fill_nan(x):
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            x[i, j] = np.nan
+
+
+@kernel
 def _copy(src, dst):
     for i in range(src.shape[0]):
         dst[i] = src[i]
