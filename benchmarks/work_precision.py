@@ -131,7 +131,7 @@ def plot(results: list[dict], path: str) -> None:
         ax.set_xlabel(f"{title} vs scipy BDF rtol 1e-10")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("animals per second")
-    axes[0].legend(fontsize=8, loc="center left")
+    axes[1].legend(fontsize=8, loc="lower right")
     fig.suptitle(f"Work-precision, {CHECK} checked animals, Il6-/- + anti-PD-L1, 40 days (labels: rtol)")
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

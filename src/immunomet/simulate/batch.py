@@ -27,8 +27,6 @@ from .batch_lu import sparse_lu_plan
 
 STATUS = {0: "success", 1: "failed: step size too small", 2: "failed: too many steps",
           3: "failed: non-finite state"}
-
-
 COMPILE_SECONDS = 10  # about this long on the 2-core development machine (docs/engines.md)
 
 
