@@ -11,8 +11,9 @@ engine uses rtol 1e-6 and atol 1e-9 (1e-4 for cell numbers; libRoadRunner takes 
 Each (engine, size) runs in a fresh process, so its peak RSS is its own. Times cover simulation
 only: imports, cohort sampling, SBML loading (libRoadRunner's JIT) and loading the batched
 engine's cached kernels are excluded (libRoadRunner over several processes includes each
-process's model loading). The batched engine runs in chunks of 10,000 animals, keeping the
-first chunk's 20 checked trajectories, so its memory stays flat.
+process's model loading). The batched engine runs in chunks of 10,000 animals over one thread
+per core this process may use, keeping the first chunk's 20 checked trajectories, so its memory
+stays flat.
 """
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def run_roadrunner(n: int, out: str, processes: int = 1) -> tuple[float, int]:
     return time.perf_counter() - start, 0
 
 
-def _timed_roadrunner(text, rows, doses, out) -> float:
+def _timed_roadrunner(text, rows, doses, out, rtol: float = 1e-6, atol: float = 1e-9) -> float:
     """resetAll() restores parameters and fires the day-0 events (the injection); we then set the
     animal's parameters and its initial state (which some parameters define), day-0 doses added."""
     import roadrunner
@@ -97,8 +98,8 @@ def _timed_roadrunner(text, rows, doses, out) -> float:
 
     compiled = load_model().compile()
     rr = roadrunner.RoadRunner(text)
-    rr.integrator.relative_tolerance = 1e-6
-    rr.integrator.absolute_tolerance = 1e-9
+    rr.integrator.relative_tolerance = rtol
+    rr.integrator.absolute_tolerance = atol
     names = list(compiled.parameter_names)
     ids = rr.model.getFloatingSpeciesIds()
     order = [compiled.species_index[s] for s in ids]
@@ -205,19 +206,30 @@ def _print_table(rows) -> None:
             print(f"batched engine / {engine} x{procs} at n={n:,}: {batch / speed:.1f}x")
 
 
-def _print_agreement(rows) -> None:
-    """Each engine's relative error against a tight-tolerance reference (scipy BDF at rtol 1e-10)
-    on the first 20 animals, on values above a floor (1e-6 of the species' range + 10 x atol):
-    values under it are tolerance-level noise (e.g. IL-6 at 1e-23 after a tumour is cleared)."""
+def tight_reference(n: int = CHECK) -> tuple[np.ndarray, np.ndarray]:
+    """Daily states (animals, days, species) of the first ``n`` animals from scipy's BDF at rtol
+    1e-10, and the mask of values above the floor (1e-6 of the species' range + 10 x the default
+    atol): values under it are tolerance-level noise (e.g. IL-6 at 1e-23 after a tumour is cleared)."""
     from immunomet.simulate.ode import SolverOptions, integrate
 
-    model, protocol, compiled, cohort_rows, doses = cohort(CHECK)
+    model, protocol, compiled, cohort_rows, doses = cohort(n)
     tight = SolverOptions(rtol=1e-10, atol=1e-14, atol_cells=1e-12, output_step=1.0, rate_step=1.0)
     ref = np.array([integrate(compiled, p, doses, DAYS, tight, compiled.cell_species).out_states.T
                     for p in cohort_rows])
     floor = 1e-6 * np.abs(ref).max(axis=1, keepdims=True) + 10 * np.where(compiled.cell_species, 1e-4, 1e-9)
+    return ref, np.abs(ref) > floor
+
+
+def relative_errors(states: np.ndarray, ref: np.ndarray, above: np.ndarray) -> tuple[float, float, float]:
+    """(max, 99th percentile, median) relative error of ``states`` on the values above the floor."""
+    err = np.abs(states[above] - ref[above]) / np.abs(ref[above])
+    return float(err.max()), float(np.quantile(err, 0.99)), float(np.median(err))
+
+
+def _print_agreement(rows) -> None:
+    """Each engine's relative error against the tight reference on the first 20 animals."""
+    ref, above = tight_reference()
     seen = set()
-    above = np.abs(ref) > floor
     print(f"\nrelative error against a tight reference ({CHECK} animals x 41 days x 39 species, "
           f"{above.sum():,} values above the floor):")
     for r in rows:
@@ -225,9 +237,8 @@ def _print_agreement(rows) -> None:
         if key in seen or not os.path.exists(r["out"]):
             continue
         seen.add(key)
-        err = np.abs(np.load(r["out"])[above] - ref[above]) / np.abs(ref[above])
-        print(f"  {r['engine']:<10} x{r['processes']}: max {err.max():.1e}, 99th percentile "
-              f"{np.quantile(err, 0.99):.1e}, median {np.median(err):.1e}")
+        worst, p99, median = relative_errors(np.load(r["out"]), ref, above)
+        print(f"  {r['engine']:<10} x{r['processes']}: max {worst:.1e}, 99th percentile {p99:.1e}, median {median:.1e}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 Chosen by measurement (``benchmarks/engines.py``): numba-compiled kernels generated from the
 model, a scipy-equivalent variable-order BDF per animal on its own clock, sparse LU planned from
-the Jacobian pattern, animals spread over threads. Same answers as the single-animal scipy path
-(``tests/reference/test_batch_engine.py``), per-animal status instead of exceptions.
+the Jacobian pattern, chunks of animals spread over Python threads (the kernels release the GIL).
+Same answers as the single-animal scipy path (``tests/reference/test_batch_engine.py``), per-animal
+status instead of exceptions, and bit for bit the same answer for an animal whatever the thread
+count or the batch it is in.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import importlib.util
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,14 +22,23 @@ import numpy as np
 
 from ..errors import ImmunometError
 from ..spec import Dose, Model
-from .batch_codegen import jacobian_pattern, jacobian_plan, kernel_source, sparse_lu_plan
+from .batch_codegen import jacobian_pattern, jacobian_plan, kernel_source
+from .batch_lu import sparse_lu_plan
 
 STATUS = {0: "success", 1: "failed: step size too small", 2: "failed: too many steps",
           3: "failed: non-finite state"}
+COMPILE_SECONDS = 10  # about this long on the 2-core development machine (docs/engines.md)
 
 
 def numba_available() -> bool:
     return importlib.util.find_spec("numba") is not None
+
+
+def default_threads() -> int:
+    """$IMMUNOMET_THREADS, else the cores this process may run on."""
+    if os.environ.get("IMMUNOMET_THREADS"):
+        return max(1, int(os.environ["IMMUNOMET_THREADS"]))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass
@@ -46,7 +58,8 @@ class BatchResult:
 
 
 class BatchEngine:
-    """Compiled kernels of one model structure; ``run`` integrates a batch of animals."""
+    """Compiled kernels of one model structure; ``run`` integrates a batch of animals over
+    ``threads`` threads (default: ``default_threads()``)."""
 
     def __init__(self, model: Model, selected: tuple[str, ...] = ()):
         if not numba_available():
@@ -57,6 +70,7 @@ class BatchEngine:
         self._lu = sparse_lu_plan(pattern)
         self._jplan = jacobian_plan(pattern, self._lu)
         self._module = _kernel_module(kernel_source(self.compiled, self.selected, self._lu) + _template())
+        self.threads = default_threads()
 
     def run(self, params: np.ndarray, doses: list[list[Dose]], t_end: np.ndarray | float, out_t: np.ndarray,
             fine_t: np.ndarray | None = None, *, rtol: float = 1e-6, atol: float = 1e-9, atol_cells: float = 1e-4,
@@ -72,12 +86,15 @@ class BatchEngine:
         out_t = np.ascontiguousarray(out_t, dtype=float)
         fine_t = np.ascontiguousarray(fine_t if fine_t is not None else np.zeros(0), dtype=float)
         atol_v = np.where(c.cell_species, atol_cells, atol).astype(float)
-        out_y = np.full((n_anim, len(out_t), n_sp), np.nan)
-        out_r = np.full((n_anim, len(fine_t), max(len(self.selected), 1)), np.nan)
+        stops, n_stops = _stops(dose_t, t0, t_end)
+        out_y = np.empty((n_anim, len(out_t), n_sp))  # NaN-filled per animal by its thread
+        out_r = np.empty((n_anim, len(fine_t), max(len(self.selected), 1)))
         status = np.zeros(n_anim, dtype=np.int64)
         steps = np.zeros(n_anim, dtype=np.int64)
-        self._module.solve_batch(params, y0, dose_t, dose_s, dose_a, t0, t_end, out_t, fine_t, atol_v,
-                    float(rtol), self._jplan, self._lu.diag, self._lu.nnz, int(max_steps), out_y, out_r, status, steps)
+        args = (params, y0, stops, n_stops, dose_t, dose_s, dose_a, out_t, fine_t, atol_v, float(rtol), self._jplan,
+                self._lu.nnz, int(max_steps), out_y, out_r, status, steps)
+        _compile_with_notice(self._module.solve_chunk, args)
+        _in_threads(lambda lo, hi: self._module.solve_chunk(lo, hi, *args), n_anim, self.threads)
         return BatchResult(out_t, out_y, fine_t, out_r[:, :, : len(self.selected)], status, steps)
 
 
@@ -94,10 +111,57 @@ def _dose_arrays(compiled, doses: list[list[Dose]], n_anim: int):
     return dose_t, dose_s, dose_a
 
 
+def _stops(dose_t: np.ndarray, t0: np.ndarray, t_end: np.ndarray):
+    """Per animal, the sorted distinct times where integration restarts (start, dose days strictly
+    inside, end), padded with inf, and how many there are."""
+    inside = (dose_t > t0[:, None]) & (dose_t < t_end[:, None])
+    stops = np.concatenate([t0[:, None], t_end[:, None], np.where(inside, dose_t, np.inf)], axis=1)
+    stops.sort(axis=1)
+    stops[:, 1:][stops[:, 1:] == stops[:, :-1]] = np.inf
+    stops.sort(axis=1)
+    return stops, np.isfinite(stops).sum(axis=1).astype(np.int64)
+
+
+def _in_threads(solve, n_anim: int, threads: int) -> None:
+    """``solve(lo, hi)`` over chunks of animals, taken in turn by ``threads`` threads (small chunks
+    balance the load; each animal's answer does not depend on its chunk)."""
+    chunk = max(1, min(64, -(-n_anim // (8 * threads))))
+    starts = range(0, n_anim, chunk)
+    if threads <= 1 or len(starts) <= 1:
+        return solve(0, n_anim)
+    with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+        for _ in pool.map(lambda lo: solve(lo, min(lo + chunk, n_anim)), starts):
+            pass
+
+
+def _compile_with_notice(kernel, args) -> None:
+    """Compile (or load from the disk cache) ``kernel`` for these argument types with an empty
+    range of animals; say so on stderr when it has to compile, which happens once per model
+    structure and machine."""
+    if kernel.signatures:
+        return
+    from numba.core import event
+
+    class Notice(event.Listener):
+        def on_start(self, ev):
+            if ev.data["dispatcher"] is kernel:
+                folder = Path(kernel.py_func.__code__.co_filename).parent
+                print(f"immunomet: compiling the batched engine for this model (one-time, ~{COMPILE_SECONDS} s; "
+                      f"cached in {folder})", file=sys.stderr, flush=True)
+
+        def on_end(self, ev):
+            pass
+
+    with event.install_listener("numba:compile", Notice()):
+        kernel(0, 0, *args)
+
+
 def _template() -> str:
-    """The BDF kernels' source without the stubs that stand in for the generated functions."""
-    text = (Path(__file__).parent / "batch_kernels.py").read_text()
-    return "\n\n" + re.sub(r"# >>> stubs.*?# <<< stubs\n", "", text, flags=re.S)
+    """The BDF kernels' source (``batch_steps.py``, then ``batch_kernels.py``) without the stubs
+    that stand in for the generated functions."""
+    folder = Path(__file__).parent
+    texts = [(folder / name).read_text() for name in ("batch_steps.py", "batch_kernels.py")]
+    return "".join("\n\n" + re.sub(r"# >>> stubs.*?# <<< stubs\n", "", text, flags=re.S) for text in texts)
 
 
 _MODULES: dict[str, object] = {}
@@ -113,8 +177,7 @@ def _kernel_module(source: str):
     path = folder / f"kernels_{key}.py"
     if not path.exists():
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source.replace("@njit\n", "@njit(cache=True)\n").replace(
-            "@njit(parallel=True)\n", "@njit(parallel=True, cache=True)\n"))
+        tmp.write_text(source)
         os.replace(tmp, path)
     spec = importlib.util.spec_from_file_location(f"immunomet_kernels_{key}", path)
     module = importlib.util.module_from_spec(spec)

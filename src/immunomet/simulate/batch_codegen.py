@@ -4,25 +4,46 @@ From the unit-checked expressions (the same ones the numpy code and the SBML exp
 ``rhs(t, y, p, dy)`` for one animal with scalar arithmetic, ``selected(t, y, p, out)`` for a few
 rules (the colonisation rates), and the Jacobian's sparsity pattern (which species each rate law
 reads, through rules), used to colour columns for cheap finite-difference Jacobians and to plan a
-sparse LU without pivoting.
+sparse LU without pivoting (``batch_lu``).
+
+Every kernel is compiled with ``nogil`` (the engine's threads run them side by side) and numpy's
+error model (a division by zero gives inf or nan, which the integrator reports as a non-finite
+state, instead of raising; it also leaves out the zero checks, so the code is smaller).
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-_PRELUDE = '''
+from .batch_lu import LUPlan, lu_source
+from .batch_static import StaticSplit, names_in
+
+PRELUDE = '''
 import math
+
+import numpy as np
 from numba import njit
 
-@njit(inline="always")
+kernel = njit(nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+entry = njit(cache=True, nogil=True, error_model="numpy")
+inline = njit(nogil=True, error_model="numpy", inline="always")
+
+
+@kernel
 def _hill(x, k, n):
     x = max(x, 0.0)
     xn = x ** n
     return xn / (k ** n + xn)
 
-@njit(inline="always")
+
+@kernel
+def _hill_kn(x, kn, n):
+    """hill(x, k, n) given k ** n."""
+    x = max(x, 0.0)
+    xn = x ** n
+    return xn / (kn + xn)
+
+
+@kernel
 def _occupancy(c, kd):
     c = max(c, 0.0)
     return c / (c + kd)
@@ -45,50 +66,53 @@ def rule_closure(compiled, names: set[str]) -> list[str]:
     return [r for r in compiled.rule_names if r in need]
 
 
-def _preamble(compiled, names: set[str]) -> list[str]:
-    rules = rule_closure(compiled, names)
-    used = set(names) | {n for r in rules for n in compiled.checked_rules[r].names}
+def _preamble(compiled, split: StaticSplit, names: set[str]) -> list[str]:
+    """Loads and dynamic rules for code that reads ``names``: species from ``y``, parameters and
+    static slots from the extended parameter row ``p``, then the dynamic rules it needs."""
+    rules = [(r, split.dynamic(_scalar(compiled.checked_rules[r].code)))
+             for r in rule_closure(compiled, names) if r not in split.static_names]
+    used = set(names) | {n for _, code in rules for n in names_in(code)}
     lines = [f"    {s} = max(y[{i}], 0.0)" for s, i in compiled.species_index.items() if s in used]
     lines += [f"    {q} = p[{i}]" for q, i in compiled.parameter_index.items() if q in used]
-    lines += [f"    {r} = {_scalar(compiled.checked_rules[r].code)}" for r in rules]
-    return lines
+    lines += [f"    {q} = p[{split.slot_index(q)}]" for q in split.slots if q in used]
+    return lines + [f"    {r} = {code}" for r, code in rules]
 
 
-def kernel_source(compiled, selected: tuple[str, ...], lu_plan: "LUPlan | None" = None) -> str:
-    """Source of the numba ``rhs`` and ``selected`` functions (and the sparse LU, given its plan)."""
-    names = set().union(*(c.names for _, c in compiled.checked_processes))
-    body = ["@njit", "def rhs(t, y, p, dy):", *_preamble(compiled, names)]
-    body.append("    for i in range(dy.shape[0]):\n        dy[i] = 0.0")
-    for k, (proc, checked) in enumerate(compiled.checked_processes):
-        body.append(f"    v{k} = {_scalar(checked.code)}")
+def kernel_source(compiled, selected: tuple[str, ...], lu_plan: LUPlan | None = None) -> str:
+    """Source of the numba ``rhs``, ``selected`` and ``derive`` functions (and the sparse LU, given
+    its plan). ``p`` in ``rhs`` and ``selected`` is the row ``derive`` makes: the parameters, then
+    the static slots (``batch_static``); ``PARAMETER_ROW`` is its length."""
+    split = StaticSplit(compiled, _scalar)
+    rates = [split.dynamic(_scalar(checked.code)) for _, checked in compiled.checked_processes]
+    names = set().union(*(names_in(code) for code in rates))
+    body = ["@kernel", "def rhs(t, y, p, dy):", *_preamble(compiled, split, names)]
+    terms: list[list[str]] = [[] for _ in compiled.species_names]
+    for k, ((proc, _), code) in enumerate(zip(compiled.checked_processes, rates)):
+        body.append(f"    v{k} = {code}")
         for species, coef in proc.changes.items():
-            body.append(f"    dy[{compiled.species_index[species]}] += {float(coef)!r} * v{k}")
-    sel = ["@njit", "def selected(t, y, p, out):", *_preamble(compiled, set(selected))]
+            terms[compiled.species_index[species]].append(_term(float(coef), f"v{k}"))
+    for i, species_terms in enumerate(terms):
+        body.append(f"    dy[{i}] = {_sum(species_terms)}")
+    sel = ["@kernel", "def selected(t, y, p, out):", *_preamble(compiled, split, set(selected))]
     sel += [f"    out[{k}] = {name}" for k, name in enumerate(selected)] or ["    pass"]
     lu = "\n\n" + lu_source(lu_plan) if lu_plan is not None else ""
-    return _PRELUDE + "\n\n" + "\n".join(body) + "\n\n\n" + "\n".join(sel) + "\n" + lu
+    return (PRELUDE + "\n\n" + "\n".join(body) + "\n\n\n" + "\n".join(sel) + "\n\n\n" + split.derive_source()
+            + f"\n\nPARAMETER_ROW = {split.width}\n" + lu)
 
 
-def lu_source(plan: "LUPlan") -> str:
-    """Straight-line numba code for the planned sparse LU: ``lu_factor(a)`` and ``lu_solve(a, b)``
-    (no index arrays to load at run time: about 3x faster than the generic loops)."""
-    fac = ["@njit", "def lu_factor(a):"]
-    for s_ in range(len(plan.scale_l)):
-        fac.append(f"    a[{plan.scale_l[s_]}] /= a[{plan.scale_d[s_]}]")
-        for u in range(plan.upd_ptr[s_], plan.upd_ptr[s_ + 1]):
-            fac.append(f"    a[{plan.upd_t[u]}] -= a[{plan.upd_l[u]}] * a[{plan.upd_u[u]}]")
-    if len(fac) == 2:
-        fac.append("    pass")
-    sol = ["@njit", "def lu_solve(a, b):"]
-    n = len(plan.diag)
-    for i in range(n):
-        terms = [f" - a[{plan.l_idx[q]}] * b[{plan.l_col[q]}]" for q in range(plan.l_ptr[i], plan.l_ptr[i + 1])]
-        if terms:
-            sol.append(f"    b[{i}] = b[{i}]" + "".join(terms))
-    for i in range(n - 1, -1, -1):
-        terms = [f" - a[{plan.u_idx[q]}] * b[{plan.u_col[q]}]" for q in range(plan.u_ptr[i], plan.u_ptr[i + 1])]
-        sol.append(f"    b[{i}] = (b[{i}]" + "".join(terms) + f") / a[{plan.diag[i]}]")
-    return "\n".join(fac) + "\n\n\n" + "\n".join(sol) + "\n"
+def _term(coef: float, value: str) -> str:
+    """``coef * value`` as a signed term (``+ v3``, ``- v4``, ``+ 2.0 * v5``)."""
+    if abs(coef) == 1.0:
+        return ("+ " if coef > 0 else "- ") + value
+    return f"{'+' if coef > 0 else '-'} {abs(coef)!r} * {value}"
+
+
+def _sum(terms: list[str]) -> str:
+    """The terms added left to right from zero (the same rounding as ``dy[i] += ...`` in turn)."""
+    if not terms:
+        return "0.0"
+    first = terms[0][2:] if terms[0].startswith("+ ") else "-" + terms[0][2:]
+    return " ".join([first, *terms[1:]])
 
 
 def jacobian_pattern(compiled) -> np.ndarray:
@@ -119,66 +143,6 @@ def column_groups(pattern: np.ndarray) -> np.ndarray:
             group[j] = len(rows_of_group)
             rows_of_group.append(pattern[:, j].copy())
     return group
-
-
-def sparse_lu_plan(pattern: np.ndarray):
-    """Symbolic LU without pivoting of a matrix with this pattern (diagonal included).
-
-    Returns the flat slot of each filled non-zero and the elimination as operation lists
-    (``a[l] /= a[d]`` then the updates ``a[t] -= a[l] * a[u]``) plus the triangular solves' rows,
-    which ``lu_source`` writes out as straight-line code.
-    """
-    n = pattern.shape[0]
-    filled = pattern | np.eye(n, dtype=bool)
-    for k in range(n):
-        rows = np.flatnonzero(filled[k + 1:, k]) + k + 1
-        cols = np.flatnonzero(filled[k, k + 1:]) + k + 1
-        for i in rows:
-            filled[i, cols] = True
-    index = -np.ones((n, n), dtype=np.int64)
-    ii, jj = np.nonzero(filled)
-    index[ii, jj] = np.arange(len(ii))
-    scale_l, scale_d, upd_ptr, upd_t, upd_l, upd_u = [], [], [0], [], [], []
-    for k in range(n):
-        rows = np.flatnonzero(filled[k + 1:, k]) + k + 1
-        cols = np.flatnonzero(filled[k, k + 1:]) + k + 1
-        for i in rows:
-            scale_l.append(index[i, k])
-            scale_d.append(index[k, k])
-            for j in cols:
-                upd_t.append(index[i, j])
-                upd_l.append(index[i, k])
-                upd_u.append(index[k, j])
-            upd_ptr.append(len(upd_t))
-    lower = [[(index[i, j], j) for j in range(i) if filled[i, j]] for i in range(n)]
-    upper = [[(index[i, j], j) for j in range(i + 1, n) if filled[i, j]] for i in range(n)]
-    as_arrays = lambda rows_: (np.cumsum([0] + [len(r) for r in rows_]).astype(np.int64),  # noqa: E731
-                               np.array([q for r in rows_ for q, _ in r], np.int64),
-                               np.array([c for r in rows_ for _, c in r], np.int64))
-    l_ptr, l_idx, l_col = as_arrays(lower)
-    u_ptr, u_idx, u_col = as_arrays(upper)
-    return LUPlan(len(ii), index[np.arange(n), np.arange(n)].copy(),
-                  np.array(scale_l, np.int64), np.array(scale_d, np.int64), np.array(upd_ptr, np.int64),
-                  np.array(upd_t, np.int64), np.array(upd_l, np.int64), np.array(upd_u, np.int64),
-                  l_ptr, l_idx, l_col, u_ptr, u_idx, u_col, index)
-
-
-class LUPlan(NamedTuple):
-    nnz: int
-    diag: np.ndarray
-    scale_l: np.ndarray
-    scale_d: np.ndarray
-    upd_ptr: np.ndarray
-    upd_t: np.ndarray
-    upd_l: np.ndarray
-    upd_u: np.ndarray
-    l_ptr: np.ndarray
-    l_idx: np.ndarray
-    l_col: np.ndarray
-    u_ptr: np.ndarray
-    u_idx: np.ndarray
-    u_col: np.ndarray
-    index: np.ndarray
 
 
 def jacobian_plan(pattern: np.ndarray, lu: LUPlan):
