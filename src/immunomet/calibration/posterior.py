@@ -160,8 +160,8 @@ class PosteriorSample:
             q5, q50, q95 = np.quantile(kept[:, k], [0.05, 0.5, 0.95])
             low, high = self.scales["low"][k], self.scales["high"][k]
             rows.append({"parameter": name, "scale": "log10" if self.scales["log10"][k] else "linear",
-                         "prior_low": float(self._to_values(np.array([low]))[0]) if self.scales["log10"][k] else low,
-                         "prior_high": float(self._to_values(np.array([high]))[0]) if self.scales["log10"][k] else high,
+                         "prior_low": float(10.0 ** low) if self.scales["log10"][k] else low,
+                         "prior_high": float(10.0 ** high) if self.scales["log10"][k] else high,
                          "previous": self.scales["defaults"][k], "map": float(self.map_values[k]),
                          "median": float(values[name].median()), "q05": float(np.quantile(values[name], 0.05)),
                          "q95": float(np.quantile(values[name], 0.95)), "interval_share": (q95 - q5) / (high - low),

@@ -21,11 +21,15 @@ from .targets import Z95, calibration_targets
 
 @dataclass(frozen=True)
 class CalibrationSettings:
-    """``cutoff`` of the estimability ranking; the sampler's settings."""
+    """``cutoff`` of the estimability ranking; ``max_share``: a parameter whose 90% posterior
+    interval in the first posterior covers more than this share of its prior width is not
+    identifiable in practice and is fixed at its MAP value before the final posterior (1 keeps
+    every estimable parameter); the sampler's settings."""
 
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     cutoff: float = 1.0
     engine: str = "auto"
+    max_share: float = 0.5
 
 
 SEARCH_FLOOR = 10.0  # target uncertainties per prior width below which a candidate is not searched
@@ -43,6 +47,13 @@ class CalibrationResult:
     settings: CalibrationSettings
     searched: tuple[str, ...] = ()
     previous: object = None
+    screen: pd.DataFrame | None = None  # the first posterior's summary (when max_share fixed some)
+
+    def widely_spread(self) -> list[str]:
+        """Estimable parameters fixed at the MAP because the first posterior left them too wide."""
+        if self.screen is None:
+            return []
+        return [n for n in self.screen["parameter"] if n not in self.problem.names]
 
     def median(self) -> dict[str, float]:
         return self.posterior.median()
@@ -88,6 +99,13 @@ class CalibrationResult:
             note = (f"estimability remainder {table.loc[name, 'remainder']:.2g} < {self.estimability.cutoff:g} at the "
                     "MAP; set to its MAP value, docs/calibration.md")
             sources[name] = fixed_source(params[name].source, note)
+        screen = self.screen.set_index("parameter") if self.screen is not None else None
+        for name in self.widely_spread():
+            values[name] = at_map[name].value
+            note = (f"its 90% interval in the first posterior ({len(screen)} parameters) covered "
+                    f"{screen.loc[name, 'interval_share']:.0%} of the prior, more than {self.settings.max_share:.0%}: "
+                    "the targets hardly narrow it; set to its MAP value, docs/calibration.md")
+            sources[name] = fixed_source(params[name].source, note)
         for name in candidate_parameters(self.problem.model):
             if name not in self.searched and params[name].source.lower().startswith(("calibrated", "fixed")):
                 sources[name] = fixed_source(params[name].source, f"targets move it by less than {SEARCH_FLOOR:g} "
@@ -96,19 +114,26 @@ class CalibrationResult:
 
     def __str__(self) -> str:
         with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 70):
+            spread = self.widely_spread()
+            screen = (f"first posterior: {len(spread)} of {len(self.screen)} estimable parameters kept a 90% interval "
+                      f"wider than {self.settings.max_share:.0%} of the prior and stay at the MAP: {', '.join(spread)}"
+                      if spread else "")
             return "\n\n".join([str(self.estimability.table.head(len(self.estimability.estimable) + 5).to_string(
-                index=False, float_format=lambda v: f"{v:.3g}")), str(self.posterior),
+                index=False, float_format=lambda v: f"{v:.3g}")), *([screen] if screen else []), str(self.posterior),
                 self.targets_table().drop(columns="what").to_string(index=False, float_format=lambda v: f"{v:.3g}")])
 
     def save(self, folder: str | Path) -> Path:
         folder = self.posterior.save(folder)
         self.estimability.table.to_csv(folder / "estimability.csv", index=False)
+        if self.screen is not None:
+            self.screen.to_csv(folder / "first_posterior.csv", index=False)
         self.targets_table().to_csv(folder / "targets.csv", index=False)
         model = self.problem.model
         meta = {"model": model.name, "model_hash": model.hash, "finished": utc_now(), **software_versions(),
                 "settings": {"cutoff": self.settings.cutoff, "engine": self.settings.engine}, "estimated": list(self.problem.names),
                 "cutoff": self.estimability.cutoff, "targets": [t.id for t in self.problem.targets],
                 "searched": list(self.searched), "search_floor": SEARCH_FLOOR,
+                "max_share": self.settings.max_share, "widely_spread": self.widely_spread(),
                 "map": {n: self.problem.model.parameters[n].value for n in self.searched},
                 "median": self.median()}
         (folder / "calibration.json").write_text(json.dumps(meta, indent=1, default=str))
@@ -132,7 +157,9 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
        target uncertainties per prior width; their joint MAP by CMA-ES from the current values;
     2. estimability at that MAP (orthogonalised sensitivities, ``cutoff``): parameters below it
        stay fixed at the MAP (the mode; the targets do not move them);
-    3. the posterior of the estimable ones by emcee, from the MAP.
+    3. the posterior of the estimable ones by emcee, from the MAP;
+    4. contraction: estimable parameters whose 90% interval still covers more than ``max_share`` of
+       the prior width are fixed at the MAP, and the rest sampled again (the final posterior).
     """
     from tqdm.auto import tqdm
 
@@ -148,5 +175,21 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
         sensitivity_matrix(calibration_problem(plan, search.names, settings.engine, at_map)), settings.cutoff)
     problem = calibration_problem(plan, estimability.estimable, settings.engine, at_map)
     posterior = sample_posterior(problem, settings.sampler, start=problem.defaults(), progress=progress)
+    screen = None
+    shares = _interval_shares(posterior)
+    narrow = [n for n in problem.names if shares[n] <= settings.max_share]
+    if narrow and len(narrow) < len(problem.names):
+        posterior.scales["defaults"] = [plan.model.parameters[n].value for n in problem.names]
+        screen = posterior.summary()
+        problem = calibration_problem(plan, narrow, settings.engine, at_map)
+        posterior = sample_posterior(problem, settings.sampler, start=problem.defaults(), progress=progress)
     posterior.scales["defaults"] = [plan.model.parameters[n].value for n in problem.names]  # before calibration
-    return CalibrationResult(problem, estimability, posterior, settings, search.names, plan.model)
+    return CalibrationResult(problem, estimability, posterior, settings, search.names, plan.model, screen)
+
+
+def _interval_shares(posterior: PosteriorSample) -> dict[str, float]:
+    """Each parameter's 90% interval as a share of its prior width (sampling scale)."""
+    kept = posterior.kept().reshape(-1, len(posterior.names))
+    q05, q95 = np.quantile(kept, [0.05, 0.95], axis=0)
+    width = np.asarray(posterior.scales["high"]) - np.asarray(posterior.scales["low"])
+    return dict(zip(posterior.names, (q95 - q05) / width))

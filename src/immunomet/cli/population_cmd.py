@@ -29,6 +29,9 @@ def register(sub) -> None:
                    help="CMA-ES generations (32 candidates each) for the MAP (default 600)")
     p.add_argument("--cutoff", type=positive_float, default=1.0,
                    help="estimability cutoff: target uncertainties per prior width (default 1)")
+    p.add_argument("--max-share", type=positive_float, default=0.5,
+                   help="fix at the MAP, and sample the rest again, the parameters whose 90%% interval in the first "
+                        "posterior covers more than this share of the prior width (default 0.5; 1 keeps all)")
     p.add_argument("--seed", type=nonnegative_int, default=1)
     p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto")
     p.add_argument("--write-defaults", action="store_true",
@@ -104,7 +107,8 @@ def _calibration_settings(args: argparse.Namespace):
 
     sampler = SamplerSettings(walkers=args.walkers, steps=args.steps, burn_in=args.burn_in, seed=args.seed,
                               map_iterations=args.map_iterations)
-    return CalibrationSettings(sampler=sampler, cutoff=args.cutoff, engine=args.engine)
+    return CalibrationSettings(sampler=sampler, cutoff=args.cutoff, engine=args.engine,
+                               max_share=args.max_share)
 
 
 def predict(args: argparse.Namespace) -> int:
