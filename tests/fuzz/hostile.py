@@ -137,7 +137,7 @@ def spec_cases(kind: str, n: int, seed: int) -> list[Case]:
                           {"spec.yaml": _dump(_set(base, path, value))}))
     text = _dump(base)
     cases += [
-        Case(f"{kind}: duplicate key", [*command, "spec.yaml"], {"spec.yaml": text + f"name: again\n"}),
+        Case(f"{kind}: duplicate key", [*command, "spec.yaml"], {"spec.yaml": text + "name: again\n"}),
         Case(f"{kind}: not a mapping", [*command, "spec.yaml"], {"spec.yaml": "- a\n- b\n"}),
         Case(f"{kind}: empty file", [*command, "spec.yaml"], {"spec.yaml": ""}),
         Case(f"{kind}: not YAML", [*command, "spec.yaml"], {"spec.yaml": "name: [unclosed\n"}),

