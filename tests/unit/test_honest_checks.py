@@ -4,7 +4,6 @@ each of F1-F7 FAIL, and findings that hold by construction labelled so."""
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import immunomet as im
@@ -14,6 +13,8 @@ from immunomet.analysis.findings import FINDINGS, check_findings, findings_table
 from immunomet.analysis.groups import holm
 from immunomet.analysis.replication import replicate, simulate_pools
 from immunomet.studies.result import StudyResult
+
+from synthetic_runs import nodule_result  # tests/unit/synthetic_runs.py
 
 BY_ID = {f.id: f for f in FINDINGS}
 
@@ -55,13 +56,7 @@ def test_survival_equivalence_on_restricted_mean_survival():
 
 # ---- multiplicity, F9, construction labels -----------------------------------------------------------
 def _result(values: dict[str, list[float]]) -> StudyResult:
-    rows = [[arm, i, 21.0, v] for arm, vs in values.items() for i, v in enumerate(vs)]
-    animals = [[arm, "predictions", i, "wt", "success", "", 21.0, False, ""] for arm, vs in values.items()
-               for i in range(len(vs))]
-    return StudyResult(pd.DataFrame(animals, columns=["arm", "part", "animal", "genotype", "status", "message",
-                                                      "survival_day", "death", "seed_key"]),
-                       pd.DataFrame(rows, columns=["arm", "animal", "day", "visible_nodules"]),
-                       pd.DataFrame(), pd.DataFrame(), {"arms": list(values)})
+    return nodule_result(values, part="predictions")
 
 
 @pytest.fixture(scope="module")

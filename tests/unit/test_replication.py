@@ -3,7 +3,6 @@ resampled probability equals a known rejection rate, and it agrees with fresh in
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
@@ -17,6 +16,8 @@ from immunomet.analysis.replication import (Pools, population_summary, replicate
                                             replication_probability, simulate_pools)
 from immunomet.analysis.rowstats import holm_rows, kaplan_meier_rows, mannwhitney_p, wilson
 from immunomet.studies.result import StudyResult
+
+from synthetic_runs import nodule_result  # tests/unit/synthetic_runs.py
 
 WT, KO = ArmKey("wt"), ArmKey("il6-ko")
 
@@ -107,13 +108,7 @@ def test_wilson_interval_equals_scipy_for_counts():
 
 # ---- the resampled probability ----------------------------------------------------------------------
 def _synthetic_pool(plan, values: dict[str, np.ndarray]) -> StudyResult:
-    rows = [[arm, i, 21.0, float(v)] for arm, vs in values.items() for i, v in enumerate(vs)]
-    animals = [[arm, "colonisation", i, "wt", "success", "", 21.0, False, ""] for arm, vs in values.items()
-               for i in range(len(vs))]
-    return StudyResult(pd.DataFrame(animals, columns=["arm", "part", "animal", "genotype", "status", "message",
-                                                      "survival_day", "death", "seed_key"]),
-                       pd.DataFrame(rows, columns=["arm", "animal", "day", "visible_nodules"]),
-                       pd.DataFrame(), pd.DataFrame(), {"arms": list(values)})
+    return nodule_result(values)
 
 
 @pytest.fixture(scope="module")
