@@ -13,7 +13,6 @@ from immunomet.analysis.magnitudes import load_magnitudes
 from immunomet.calibration import (PosteriorSample, SamplerSettings, calibration_problem, rank_estimability,
                                    sample_posterior)
 from immunomet.calibration.defaults import CALIBRATED, original_source, rewrite_parameters
-from immunomet.calibration.run import _interval_shares
 from immunomet.calibration.targets import SOFTNESS, Quantity, Target, finding_targets, magnitude_targets
 from immunomet.spec import Protocol
 from immunomet.studies import load_builtin, plan_study
@@ -122,7 +121,7 @@ def test_the_sampler_recovers_a_known_posterior_and_arviz_judges_it(tmp_path):
     assert (summary["ess_bulk"] > 200).all() and (summary["r_hat"] < 1.02).all()
     assert list(summary["prior_low"]) == [-2.0, -2.0] and list(summary["prior_high"]) == [2.0, 2.0]
     # the contraction stage's measure: a normal's 90% interval is 2 x 1.645 sd wide, over a prior 4 wide
-    shares = _interval_shares(post)
+    shares = post.interval_shares()
     assert [shares["u"], shares["v"]] == pytest.approx([2 * 1.645 * 0.1 / 4, 2 * 1.645 * 0.05 / 4], rel=0.1)
     again = sample_posterior(problem, SamplerSettings(walkers=16, steps=1500, burn_in=300, seed=3),
                              start=np.array([0.0, 0.0]))

@@ -55,10 +55,6 @@ class PatientCalibration:
         low, high = self.target
         return bool(((self.grid["dfs_3y"] >= low) & (self.grid["dfs_3y"] <= high)).any())
 
-    def dfs_at_median(self) -> float:
-        return float(np.interp(0.5, np.cumsum(self.grid.sort_values("dfs_3y")["weight"]),
-                               self.grid.sort_values("dfs_3y")["dfs_3y"]))
-
     def __str__(self) -> str:
         low, high = self.target
         parts = [f"{p} {self.quantile(p, 0.5):.4g} (90% {self.quantile(p, 0.05):.4g}-{self.quantile(p, 0.95):.4g})"

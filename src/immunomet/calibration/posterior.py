@@ -154,23 +154,28 @@ class PosteriorSample:
         ess_tail = az.ess(data, method="tail")
         rhat = az.rhat(data)
         values = self.values()
-        kept = self.kept().reshape(-1, len(self.names))
+        shares = self.interval_shares()
         rows = []
         for k, name in enumerate(self.names):
-            q5, q50, q95 = np.quantile(kept[:, k], [0.05, 0.5, 0.95])
             low, high = self.scales["low"][k], self.scales["high"][k]
             rows.append({"parameter": name, "scale": "log10" if self.scales["log10"][k] else "linear",
                          "prior_low": float(10.0 ** low) if self.scales["log10"][k] else low,
                          "prior_high": float(10.0 ** high) if self.scales["log10"][k] else high,
                          "previous": self.scales["defaults"][k], "map": float(self.map_values[k]),
                          "median": float(values[name].median()), "q05": float(np.quantile(values[name], 0.05)),
-                         "q95": float(np.quantile(values[name], 0.95)), "interval_share": (q95 - q5) / (high - low),
+                         "q95": float(np.quantile(values[name], 0.95)), "interval_share": shares[name],
                          "ess_bulk": float(ess_bulk[name]), "ess_tail": float(ess_tail[name]),
                          "r_hat": float(rhat[name])})
-            del q50
         table = pd.DataFrame(rows)
         table["converged"] = (table["ess_bulk"] >= MIN_ESS) & (table["ess_tail"] >= MIN_ESS) & (table["r_hat"] <= MAX_RHAT)
         return table
+
+    def interval_shares(self) -> dict[str, float]:
+        """Each parameter's 90% interval as a share of its prior width (on the sampling scale)."""
+        kept = self.kept().reshape(-1, len(self.names))
+        q05, q95 = np.quantile(kept, [0.05, 0.95], axis=0)
+        width = np.asarray(self.scales["high"]) - np.asarray(self.scales["low"])
+        return {n: float(v) for n, v in zip(self.names, (q95 - q05) / width)}
 
     def autocorrelation_time(self) -> np.ndarray:
         """emcee's integrated autocorrelation time per parameter (kept draws; tol 0: an estimate

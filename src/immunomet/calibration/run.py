@@ -173,23 +173,19 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
     at_map = plan.model.with_parameters(dict(zip(search.names, search.to_values(x_map))))
     estimability = rank_estimability(
         sensitivity_matrix(calibration_problem(plan, search.names, settings.engine, at_map)), settings.cutoff)
+    previous = plan.model.parameters
+
+    def sample(problem):
+        posterior = sample_posterior(problem, settings.sampler, start=problem.defaults(), progress=progress)
+        posterior.scales["defaults"] = [previous[n].value for n in problem.names]  # before calibration
+        return posterior
+
     problem = calibration_problem(plan, estimability.estimable, settings.engine, at_map)
-    posterior = sample_posterior(problem, settings.sampler, start=problem.defaults(), progress=progress)
-    screen = None
-    shares = _interval_shares(posterior)
+    posterior, screen = sample(problem), None
+    shares = posterior.interval_shares()
     narrow = [n for n in problem.names if shares[n] <= settings.max_share]
     if narrow and len(narrow) < len(problem.names):
-        posterior.scales["defaults"] = [plan.model.parameters[n].value for n in problem.names]
         screen = posterior.summary()
         problem = calibration_problem(plan, narrow, settings.engine, at_map)
-        posterior = sample_posterior(problem, settings.sampler, start=problem.defaults(), progress=progress)
-    posterior.scales["defaults"] = [plan.model.parameters[n].value for n in problem.names]  # before calibration
+        posterior = sample(problem)
     return CalibrationResult(problem, estimability, posterior, settings, search.names, plan.model, screen)
-
-
-def _interval_shares(posterior: PosteriorSample) -> dict[str, float]:
-    """Each parameter's 90% interval as a share of its prior width (sampling scale)."""
-    kept = posterior.kept().reshape(-1, len(posterior.names))
-    q05, q95 = np.quantile(kept, [0.05, 0.95], axis=0)
-    width = np.asarray(posterior.scales["high"]) - np.asarray(posterior.scales["low"])
-    return dict(zip(posterior.names, (q95 - q05) / width))

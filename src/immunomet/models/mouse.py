@@ -41,6 +41,12 @@ SPECIES = (
             " cancer cells"),
 )
 
+
+def _at_site(name: str, liver: str, local: str, unit: str, description: str) -> Rule:
+    """A rule switched by the tumour's site: the liver value, or the local one where site_local = 1."""
+    return Rule(name, f"{liver} + site_local * ({local} - {liver})", unit, description)
+
+
 RULES = (
     Rule("V_plasma", "vplasma_per_kg * body_weight", "mL", "plasma volume"),
     Rule("V_periph", "vperiph_per_kg * body_weight", "mL", "peripheral antibody volume"),
@@ -74,11 +80,10 @@ RULES = (
     # the tumour site: the liver (intrasplenic injection) or a local s.c./i.d. tumour (site_local = 1)
     Rule("r_site", "r_tumour * (1 + site_local * (growth_local_factor - 1))", "1/day",
          "division rate at the tumour's site (the line's rate in liver micrometastases, scaled at a local site)"),
-    Rule("K_site", "K_tumour + site_local * (K_local - K_tumour)", "cell", "carrying capacity of the tumour's site"),
-    Rule("k_innate_site", "k_innate + site_local * (k_innate_local - k_innate)", "1/day",
-         "innate clearance of newly seeded cells at the site (Kupffer/NK in the liver, NK in the skin)"),
-    Rule("f_home", "f_home_liver + site_local * (f_home_local - f_home_liver)", "1",
-         "share of new effectors that reaches the tumour's site"),
+    _at_site("K_site", "K_tumour", "K_local", "cell", "carrying capacity of the tumour's site"),
+    _at_site("k_innate_site", "k_innate", "k_innate_local", "1/day",
+             "innate clearance of newly seeded cells at the site (Kupffer/NK in the liver, NK in the skin)"),
+    _at_site("f_home", "f_home_liver", "f_home_local", "1", "share of new effectors that reaches the tumour's site"),
     # tumour per-cell rates (used by the colonisation engine)
     Rule("tumour_birth_per_cell", "r_site * (1 + emax_il6_growth * tumour_il6_signal)", "1/day",
          "division rate of a cancer cell (IL-6/STAT3 speeds it a little)"),
