@@ -65,11 +65,10 @@ def test_patient_finding_is_not_run_on_mice(verdicts):
     assert verdicts["F9"].status in ("PASS", "FAIL")
 
 
-def test_reproduce_writes_report_with_every_section_and_validate_reads_the_run(tmp_path):
-    proc = run("reproduce", "--animals", "3", "--quiet", cwd=tmp_path)
+def test_reproduce_writes_report_with_every_section_and_validate_reads_the_run(reproduced):
+    proc, _, folder = reproduced
     assert proc.returncode == 0, proc.stderr
     assert "F1" in proc.stdout and "report:" in proc.stdout
-    folder = next((tmp_path / "runs").glob("toyoshima2019-*"))
     page = (folder / "report.html").read_text()
     for section in SECTIONS:
         assert f'<section id="{section}">' in page, section

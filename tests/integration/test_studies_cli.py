@@ -14,12 +14,11 @@ def run(*args, cwd=None):
                           timeout=600)
 
 
-def test_reproduce_writes_a_run_folder_catalog_and_summaries(tmp_path):
-    proc = run("reproduce", "--animals", "2", "--workers", "2", cwd=tmp_path)
+def test_reproduce_writes_a_run_folder_catalog_and_summaries(reproduced):
+    proc, tmp_path, folder = reproduced
     assert proc.returncode == 0, proc.stderr
     assert "[colonisation]" in proc.stdout and "[survival]" in proc.stdout
     assert "Il6-/- anti-PD-L1" in proc.stdout and "median survival" in proc.stdout
-    folder = next((tmp_path / "runs").glob("toyoshima2019-*"))
     readouts = pd.concat(pd.read_parquet(p) for p in (folder / "tables" / "readouts").glob("part-*.parquet"))
     assert readouts["arm"].nunique() == 15  # 10 colonisation + 5 prediction arms (F9)
     assert (folder / "provenance.json").exists() and (folder / "figure.png").exists()
