@@ -66,3 +66,38 @@ def test_compiled_kendall_equals_the_numpy_closed_form():
     fast, ref = kendall_logs(times, birth, death), kendall_logs_numpy(times, birth, death)
     for a, b in zip(fast, ref):
         assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_the_kendall_kernel_gives_the_same_rows_serial_parallel_and_from_strided_rates():
+    """A pool thread whose share of the cores is one runs the serial kernel; the engine's rate
+    array (animals, times, rules) is read in place, without copies."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from immunomet.simulate.cores import pin_threads
+
+    rng = np.random.default_rng(1)
+    times = np.linspace(0.0, 21.0, 400)
+    rates = np.stack([0.8 + 0.1 * rng.random((30, len(times))), 0.2 + rng.random((30, len(times)))], axis=-1)
+    contiguous = kendall_logs(times, rates[:, :, 0].copy(), rates[:, :, 1].copy())
+    strided = kendall_logs(times, rates[:, :, 0], rates[:, :, 1])
+    with ThreadPoolExecutor(1, initializer=pin_threads, initargs=(1,)) as pool:
+        serial = pool.submit(kendall_logs, times, rates[:, :, 0], rates[:, :, 1]).result()
+    for other in (strided, serial):
+        for a, b in zip(contiguous, other):
+            assert np.array_equal(a, b)
+
+
+def test_the_engine_reads_a_dose_table_as_its_per_animal_dose_lists(mouse):
+    from immunomet.simulate.batch import _dose_arrays
+    from immunomet.simulate.doses import dose_table
+    from immunomet.studies import parse_study, plan_study
+
+    plan = plan_study(parse_study({"name": "d", "seed": 1, "animals_per_arm": 2, "follow_up": 21, "arms": [
+        {"name": "treated", "treatments": ["anti-pdl1:200ug@d8,d11,d14"]}]}))
+    protocols = (plan.arms[0].protocol,) * 3
+    compiled = mouse.compile()
+    table = dose_table(mouse, protocols, np.tile(compiled.parameter_vector(mouse.parameters), (3, 1)))
+    lists = [table.animal(i, compiled.species_names) for i in range(3)]
+    assert len(lists[0]) >= 4
+    for a, b in zip(_dose_arrays(compiled, table, 3), _dose_arrays(compiled, lists, 3)):
+        assert np.array_equal(a, b)

@@ -85,3 +85,13 @@ def test_expected_readouts_are_the_mean_of_measured_ones(mouse, ko_day21):
     exact = measure(ko_day21, 21.0, EXACT, rng)
     for name in ("perforin_of_cd8", "mhc2hi_of_dc", "pdl1_mfi", "mhc1_mfi", "serum_il6"):
         assert expected[name] == pytest.approx(exact[name]), name
+
+
+def test_k_normals_in_one_call_are_the_k_single_draws():
+    """Readouts draw an animal's consecutive assay deviates in one call; the fixed draw order
+    (nodules, assays, flow gates, MFI and ELISA) holds only if that consumes the stream exactly as
+    one call per assay did (numpy's Generator fills arrays with the scalar routine)."""
+    one, many = np.random.default_rng(3), np.random.default_rng(3)
+    assert np.array_equal(many.standard_normal(5), [one.standard_normal() for _ in range(5)])
+    assert many.binomial(5000, 0.3) == one.binomial(5000, 0.3)
+    assert many.standard_normal(0).size == 0 and many.random() == one.random()

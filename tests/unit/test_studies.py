@@ -73,6 +73,20 @@ def test_run_folder_reloads_and_the_catalog_records_the_run(small_plan, referenc
     assert list(indexed["run_id"]) == [folder.run_id]
 
 
+def test_a_run_folders_tables_are_read_only_when_first_used(small_plan, reference, tmp_path, monkeypatch):
+    """A large run returns at once: its tables stay in the folder until something asks for them."""
+    from immunomet.store.run_folder import RunFolder
+
+    reads = []
+    read_pandas = RunFolder.read_pandas
+    monkeypatch.setattr(RunFolder, "read_pandas", lambda self, schemas: reads.extend(schemas) or read_pandas(self, schemas))
+    stored, _ = execute_study(small_plan, root=tmp_path, chunk_size=3, progress=False, figure=False)
+    assert reads == []
+    pd.testing.assert_frame_equal(stored.timecourses, reference.timecourses, check_dtype=False)
+    stored.timecourses  # noqa: B018 - read once, then kept
+    assert reads == ["timecourses"]
+
+
 def test_builtin_study_has_every_arm_of_the_paper():
     plan = plan_study(load_builtin("toyoshima2019"))
     names = [a.name for a in plan.arms]

@@ -26,7 +26,8 @@ from scipy import stats
 
 from ..errors import SpecError
 from ..spec import Model
-from .animals import animal_seeds
+from ..random import animal_rng, child_sequences
+from .animals import animal_seeds_many
 from .variability import Variability
 
 
@@ -87,8 +88,8 @@ class PatientPopulation:
         """Patients ``indices`` of ``group``: each one's parameters (variability, then its two
         covariates, from its own parameter stream), IL-6 stratum and seed streams."""
         indices = np.asarray(list(indices), dtype=np.int64)
-        seeds = [animal_seeds(seed, group, int(i)) for i in indices]
-        rngs = [np.random.default_rng(s.parameters) for s in seeds]
+        seeds = animal_seeds_many(seed, group, indices)
+        rngs = [animal_rng(s.parameters) for s in seeds]
         compiled = model.compile()
         matrix = np.tile(compiled.parameter_vector(model.parameters), (len(seeds), 1))
         names, values = self.variability.draw(model.parameters, rngs)
@@ -97,16 +98,15 @@ class PatientPopulation:
         for cov in (self.tumour_il6, self.liver_seeding):
             covariates[cov.parameter] = matrix[:, compiled.parameter_index[cov.parameter]] = cov.draw(model, rngs)
         il6 = covariates[self.tumour_il6.parameter]
-        error = np.array([np.random.default_rng(_assay_stream(s.measurement)).standard_normal() for s in seeds])
+        # the assay error: a child of the measurement stream, derived without changing it
+        assay = child_sequences([s.measurement for s in seeds], 0)
+        error = np.array([animal_rng(stream).standard_normal() for stream in assay])
         measured = il6 * 10 ** (self.assay_sd_decades * error)
         stratum = np.where(measured > self.il6_cutoff(model), "IL-6 high", "IL-6 low")
         return Patients(indices, matrix, il6, measured, stratum, covariates[self.liver_seeding.parameter],
                         tuple(s.colonisation for s in seeds), tuple(s.measurement for s in seeds))
 
 
-def _assay_stream(measurement: np.random.SeedSequence) -> np.random.SeedSequence:
-    """A child of the measurement stream, derived without changing it (for the IL-6 assay error)."""
-    return np.random.SeedSequence(measurement.entropy, spawn_key=(*measurement.spawn_key, 0))
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,8 +1,11 @@
 """Executors: where tasks run. One interface, ``concurrent.futures.Executor``:
 
 - ``inline``: in this thread, one after another (the batched engine threads over a task's
-  animals itself, so this is the default for it);
-- ``threads``: a thread pool (for work that releases the GIL);
+  animals itself, so this is its executor for one worker);
+- ``threads``: a thread pool (for work that releases the GIL). The batched engine's executor for
+  several workers: each pool thread gets its share of the cores for the compiled kernels
+  (``simulate.cores.pin_threads``), so one task integrates (GIL released) while another computes
+  its readouts and writes its tables, and no core waits on Python;
 - ``processes``: worker processes started fresh (``spawn``: a forked child of a process that
   already ran numba's threads can abort), for the scipy engine;
 - ``dask``: a Dask cluster's workers (``Client(address).get_executor()``, the ``dist`` extra).
@@ -59,12 +62,16 @@ def default_workers() -> int:
 @contextmanager
 def make_executor(kind: str = "inline", workers: int | None = None, address: str | None = None) -> Iterator[Executor]:
     """An executor of ``kind`` with ``workers`` workers (default: the machine's cores); ``dask``
-    needs the scheduler ``address`` (tcp://HOST:PORT). Shut down (pending tasks cancelled) on exit."""
+    needs the scheduler ``address`` (tcp://HOST:PORT). Shut down (pending tasks cancelled) on exit.
+    A ``threads`` pool's threads each run compiled kernels on cores / workers threads."""
     workers = workers or default_workers()
     if kind == "inline":
         yield InlineExecutor()
     elif kind == "threads":
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        from ..simulate.cores import default_threads, pin_threads
+
+        share = max(1, default_threads() // workers)
+        with ThreadPoolExecutor(max_workers=workers, initializer=pin_threads, initargs=(share,)) as pool:
             yield pool
     elif kind == "processes":
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent)
@@ -104,10 +111,11 @@ def _dask_client(address: str | None):
 
 def executor_for(engine: str, workers: int | None = None, scheduler: str = "local"):
     """The executor a job on ``engine`` should use: Dask at ``scheduler`` (tcp://...) if given;
-    inline for the batched engine (it spreads a task's animals over the cores itself); worker
-    processes for the scipy engine when more than one worker is asked for."""
+    inline for one worker; for more, a thread pool for the batched engine (its kernels release
+    the GIL; ``benchmarks/run_throughput.py`` measures the gain) and worker processes for the
+    scipy engine."""
     if scheduler != "local":
         return make_executor("dask", workers, scheduler)
-    if engine == "batch" or (workers or 1) <= 1:
+    if (workers or 1) <= 1:
         return make_executor("inline")
-    return make_executor("processes", workers)
+    return make_executor("threads" if engine == "batch" else "processes", workers)

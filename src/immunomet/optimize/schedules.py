@@ -20,6 +20,7 @@ import pyarrow as pa
 from ..cohorts.patients import PatientPopulation
 from ..jobs import Job, Task, Tables, executor_for, run_job
 from ..models import load_model
+from ..random import animal_rng
 from ..readouts.relapse import expected_disease_free
 from ..readouts.survival import HumaneEndpoint, endpoint_days
 from ..simulate.cohort import parameter_rows, resolve_engine, simulate_cohort
@@ -64,11 +65,11 @@ class Cohort:
             self.injection, self.follow_up = Injection(cells=1e5), 5 * 365.25
             self.options = PATIENT_SOLVER
         else:
-            from ..cohorts import Variability, animal_seeds
+            from ..cohorts import Variability, animal_seeds_many
 
             self.model, variability = load_model("mouse"), Variability(spread=0.1)
-            seeds = [animal_seeds(seed, "optimise", i) for i in range(n)]
-            names, values = variability.draw(self.model.parameters, [np.random.default_rng(s.parameters) for s in seeds])
+            seeds = animal_seeds_many(seed, "optimise", range(n))
+            names, values = variability.draw(self.model.parameters, [animal_rng(s.parameters) for s in seeds])
             self.parameters = parameter_rows(self.model, names, values, check=False)
             self.seeds = tuple(s.colonisation for s in seeds)
             self.injection, self.follow_up = Injection(cells=MOUSE_CELLS), MOUSE_FOLLOW_UP

@@ -110,14 +110,7 @@ def measure_cohort(cohort: CohortResult, day: float, noise: MeasurementNoise, rn
     for name, species in _SPECIES_READOUTS:
         values[name] = y[:, sub.compiled.species_index[species]]
     fractions = {name: rules[name] for name in _FLOW} | {"dc_of_cd45": rules["dc_of_cd45"]}
-    z = {name: np.full(len(sub), np.nan) for name in continuous}
-    flow = {name: np.full(len(sub), np.nan) for name in _FLOW}
-    for a, rng in enumerate(rngs):  # the draws in the fixed order, from each animal's generator
-        for name in continuous[:-3]:
-            z[name][a] = noise.deviate(values[name][a], rng)
-        _draw_flow(fractions, a, noise, rng, flow)
-        for name in continuous[-3:]:
-            z[name][a] = noise.deviate(values[name][a], rng)
+    z, flow = _draw_noise(values, continuous, fractions, noise, rngs)
     for name in continuous:
         measured = noise.apply(values[name], z[name])
         out[name][reached] = 100.0 * measured if name == "tumour_area" else measured
@@ -209,23 +202,59 @@ def _draw_tumour(cohort: CohortResult, day: float, y: np.ndarray, rngs, values: 
     values["tumour_area"] = rules["tumour_area_fraction"]
 
 
-def _draw_flow(fractions: dict, a: int, noise: MeasurementNoise, rng, out: dict) -> None:
-    """Gate percentages of animal ``a``; with noise, binomial event counts through CD45+ -> CD8+ / CD11c+."""
-    if noise.flow_events == 0:
-        for name in _FLOW:
-            out[name][a] = 100.0 * fractions[name][a]
-        return
-    n = noise.flow_events
-    n_cd8 = int(rng.binomial(n, _unit(fractions["cd8_of_cd45"][a])))
-    n_dc = int(rng.binomial(n, _unit(fractions["dc_of_cd45"][a])))
-    out["cd8_of_cd45"][a] = 100.0 * n_cd8 / n
-    for names, parent in ((_CD8_GATE, n_cd8), (_DC_GATE, n_dc)):
-        for name in names:
-            out[name][a] = 100.0 * rng.binomial(parent, _unit(fractions[name][a])) / parent if parent else np.nan
+def _draw_noise(values: dict, continuous: list[str], fractions: dict, noise: MeasurementNoise, rngs):
+    """Each animal's draws in the fixed order, from its own generator: a standard normal for each
+    finite continuous assay but the last three (``MeasurementNoise.deviate``), its flow gates,
+    then the last three. Returns (deviates per continuous readout, NaN where exact; flow %)."""
+    n = len(rngs)
+    head, tail = _finite(values, continuous[:-3], noise, n), _finite(values, continuous[-3:], noise, n)
+    head_k, tail_k = head.sum(axis=1).tolist(), tail.sum(axis=1).tolist()
+    flow_draws = _FlowDraws(fractions, noise)
+    drawn_head, drawn_tail = [], []
+    for a, rng in enumerate(rngs):
+        drawn_head.append(rng.standard_normal(head_k[a]))
+        flow_draws.draw(a, rng)
+        drawn_tail.append(rng.standard_normal(tail_k[a]))
+    z = {}
+    for names, finite, drawn in ((continuous[:-3], head, drawn_head), (continuous[-3:], tail, drawn_tail)):
+        block = np.full(finite.shape, np.nan)
+        block[finite] = np.concatenate(drawn) if drawn else np.zeros(0)  # row-major: animal by animal
+        z |= {name: block[:, k] for k, name in enumerate(names)}
+    return z, flow_draws.percentages()
 
 
-def _unit(fraction: float) -> float:
-    return min(max(float(fraction), 0.0), 1.0)
+def _finite(values: dict, names: list[str], noise: MeasurementNoise, n: int) -> np.ndarray:
+    """(animals, names): where an assay gets a deviate (noise on and the value finite)."""
+    if noise.assay_cv == 0.0 or not names:
+        return np.zeros((n, len(names)), dtype=bool)
+    return np.column_stack([np.isfinite(values[name]) for name in names])
+
+
+class _FlowDraws:
+    """Gate percentages animal by animal; with noise, binomial event counts through CD45+ ->
+    CD8+ / CD11c+ (a gate with no parent events is NaN and draws nothing)."""
+
+    def __init__(self, fractions: dict, noise: MeasurementNoise):
+        self.events = noise.flow_events
+        self.unit = {name: np.clip(np.asarray(f, dtype=float), 0.0, 1.0).tolist() for name, f in fractions.items()}
+        self.exact = {name: 100.0 * np.asarray(fractions[name], dtype=float) for name in _FLOW}
+        self.out = {name: [] for name in _FLOW}
+
+    def draw(self, a: int, rng) -> None:
+        if self.events == 0:
+            return
+        n, unit, out = self.events, self.unit, self.out
+        n_cd8 = int(rng.binomial(n, unit["cd8_of_cd45"][a]))
+        n_dc = int(rng.binomial(n, unit["dc_of_cd45"][a]))
+        out["cd8_of_cd45"].append(100.0 * n_cd8 / n)
+        for names, parent in ((_CD8_GATE, n_cd8), (_DC_GATE, n_dc)):
+            for name in names:
+                out[name].append(100.0 * rng.binomial(parent, unit[name][a]) / parent if parent else np.nan)
+
+    def percentages(self) -> dict[str, np.ndarray]:
+        if self.events == 0:
+            return self.exact
+        return {name: np.array(values, dtype=float) for name, values in self.out.items()}
 
 
 __all__ = ["READOUTS", "UNITS", "MeasurementNoise", "Readout", "expected_cohort", "expected_readouts", "measure",

@@ -24,6 +24,8 @@ from ..errors import ImmunometError
 from ..spec import Dose, Model
 from .batch_codegen import jacobian_pattern, jacobian_plan, kernel_source
 from .batch_lu import sparse_lu_plan
+from .cores import threads_here
+from .doses import DoseTable
 
 STATUS = {0: "success", 1: "failed: step size too small", 2: "failed: too many steps",
           3: "failed: non-finite state"}
@@ -32,13 +34,6 @@ COMPILE_SECONDS = 10  # about this long on the 2-core development machine (docs/
 
 def numba_available() -> bool:
     return importlib.util.find_spec("numba") is not None
-
-
-def default_threads() -> int:
-    """$IMMUNOMET_THREADS, else the cores this process may run on."""
-    if os.environ.get("IMMUNOMET_THREADS"):
-        return max(1, int(os.environ["IMMUNOMET_THREADS"]))
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass
@@ -59,7 +54,7 @@ class BatchResult:
 
 class BatchEngine:
     """Compiled kernels of one model structure; ``run`` integrates a batch of animals over
-    ``threads`` threads (default: ``default_threads()``)."""
+    ``threads`` threads (default: the calling thread's share, ``cores.threads_here()``)."""
 
     def __init__(self, model: Model, selected: tuple[str, ...] = ()):
         if not numba_available():
@@ -70,12 +65,13 @@ class BatchEngine:
         self._lu = sparse_lu_plan(pattern)
         self._jplan = jacobian_plan(pattern, self._lu)
         self._module = _kernel_module(kernel_source(self.compiled, self.selected, self._lu) + _template())
-        self.threads = default_threads()
+        self.threads: int | None = None  # None: cores.threads_here() at each run
 
-    def run(self, params: np.ndarray, doses: list[list[Dose]], t_end: np.ndarray | float, out_t: np.ndarray,
+    def run(self, params: np.ndarray, doses: DoseTable | list[list[Dose]], t_end: np.ndarray | float, out_t: np.ndarray,
             fine_t: np.ndarray | None = None, *, rtol: float = 1e-6, atol: float = 1e-9, atol_cells: float = 1e-4,
             max_steps: int = 100_000) -> BatchResult:
-        """Integrate animals with parameter rows ``params`` (animals, n_params) and dose lists."""
+        """Integrate animals with parameter rows ``params`` (animals, n_params) and their doses (a
+        ``DoseTable``, or one list of ``Dose`` per animal)."""
         c = self.compiled
         params = np.ascontiguousarray(params, dtype=float)
         n_anim, n_sp = params.shape[0], len(c.species_names)
@@ -94,11 +90,19 @@ class BatchEngine:
         args = (params, y0, stops, n_stops, dose_t, dose_s, dose_a, out_t, fine_t, atol_v, float(rtol), self._jplan,
                 self._lu.nnz, int(max_steps), out_y, out_r, status, steps)
         _compile_with_notice(self._module.solve_chunk, args)
-        _in_threads(lambda lo, hi: self._module.solve_chunk(lo, hi, *args), n_anim, self.threads)
+        _in_threads(lambda lo, hi: self._module.solve_chunk(lo, hi, *args), n_anim,
+                    self.threads or threads_here())
         return BatchResult(out_t, out_y, fine_t, out_r[:, :, : len(self.selected)], status, steps)
 
 
-def _dose_arrays(compiled, doses: list[list[Dose]], n_anim: int):
+def _dose_arrays(compiled, doses: "DoseTable | list[list[Dose]]", n_anim: int):
+    """(day, species index, amount) per animal and dose, inf-padded: a DoseTable's own arrays, or
+    built from per-animal dose lists."""
+    if isinstance(doses, DoseTable):
+        if len(doses.day) != n_anim:
+            raise ValueError(f"doses of {len(doses.day)} animals for {n_anim} animals")
+        return (np.ascontiguousarray(doses.day, dtype=float), np.ascontiguousarray(doses.species, dtype=np.int64),
+                np.ascontiguousarray(doses.amount, dtype=float))
     if len(doses) != n_anim:
         raise ValueError(f"{len(doses)} dose lists for {n_anim} animals")
     width = max([len(d) for d in doses] + [1])

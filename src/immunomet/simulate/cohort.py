@@ -7,6 +7,7 @@ numba engine; ``"scipy"`` integrates them one by one with ``solve_ivp`` (the ref
 """
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -23,6 +24,7 @@ from .status import SolveStatus
 
 ENGINES = ("auto", "batch", "scipy")
 _ENGINES: dict[tuple, BatchEngine] = {}
+_ENGINES_LOCK = threading.Lock()
 _BATCH_STATUS = {code: SolveStatus(text.removeprefix("failed: ")) for code, text in STATUS.items()}
 
 
@@ -39,8 +41,9 @@ def batch_engine(model: Model) -> BatchEngine:
     col = model.colonisation
     selected = (col.birth_rule, col.death_rule) if col else ()
     key = (model.structure_hash, selected)
-    if key not in _ENGINES:
-        _ENGINES[key] = BatchEngine(model, selected)
+    with _ENGINES_LOCK:  # pool threads asking at once build (and write the kernel file) once
+        if key not in _ENGINES:
+            _ENGINES[key] = BatchEngine(model, selected)
     return _ENGINES[key]
 
 
@@ -140,13 +143,14 @@ def _apply_genotypes(model: Model, protocols: tuple[Protocol, ...], parameters: 
 
 
 def _run_batch(model, parameters, doses, days, times, fine_t, options):
-    names = model.compile().species_names
-    doses = [doses.animal(i, names) for i in range(len(parameters))]
     run = batch_engine(model).run(parameters, doses, days, times, fine_t, rtol=options.rtol, atol=options.atol,
                                   atol_cells=options.atol_cells, max_steps=options.max_rhs_evaluations)
-    codes = np.array([_BATCH_STATUS[int(c)].code if int(c) in _BATCH_STATUS else SolveStatus.SOLVER_FAILED.code
-                      for c in run.status], dtype=np.int8)
-    messages = ["" if c == 0 else f"{run.status_text(a)} (batched engine)" for a, c in enumerate(run.status)]
+    codes = np.full(len(run.status), SolveStatus.SOLVER_FAILED.code, dtype=np.int8)
+    for engine_code, status in _BATCH_STATUS.items():
+        codes[run.status == engine_code] = status.code
+    messages = [""] * len(run.status)
+    for a in np.flatnonzero(run.status != 0):
+        messages[a] = f"{run.status_text(a)} (batched engine)"
     return run.states, run.rates, codes, messages
 
 
@@ -177,10 +181,13 @@ def _colonisation(model: Model, protocol: Protocol, parameters, fine_t, rates, s
     taken at a local site: the first draw of its colonisation stream; a view continues that
     stream for its nodule draw)."""
     ok = status == SolveStatus.SUCCESS.code
-    log_survival = np.full((len(parameters), len(fine_t)), np.nan)
-    log_mean_size = np.full_like(log_survival, np.nan)
-    if ok.any():
-        log_survival[ok], log_mean_size[ok] = kendall_logs(fine_t, rates[ok, :, 0], rates[ok, :, 1])
+    if ok.all():  # the usual case: no copies of the rate arrays
+        log_survival, log_mean_size = kendall_logs(fine_t, rates[:, :, 0], rates[:, :, 1])
+    else:
+        log_survival = np.full((len(parameters), len(fine_t)), np.nan)
+        log_mean_size = np.full_like(log_survival, np.nan)
+        if ok.any():
+            log_survival[ok], log_mean_size[ok] = kendall_logs(fine_t, rates[ok, :, 0], rates[ok, :, 1])
     index = model.compile().parameter_index
     share = parameters[:, index[model.injection_share_parameter(protocol.injection)]]
     arrested = np.array([draw_arrested(animal_rng(s), protocol.injection.cells, share[i]) for i, s in enumerate(seeds)],

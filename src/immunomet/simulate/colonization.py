@@ -55,14 +55,16 @@ def kendall_logs(times: np.ndarray, birth: np.ndarray, death: np.ndarray) -> tup
     """(log P(alive), log E[size]) along the last axis of ``birth``/``death`` sampled on ``times``
     (compiled with numba: ``kendall_kernel``; ``kendall_logs_numpy`` is the same in numpy)."""
     try:
-        from .kendall_kernel import kendall_rows
+        from .kendall_kernel import kendall_rows, kendall_rows_serial
     except ImportError:  # pragma: no cover - numba is a core dependency
         return kendall_logs_numpy(times, birth, death)
-    rows = np.ascontiguousarray(birth.reshape(-1, birth.shape[-1]), dtype=float)
-    deaths = np.ascontiguousarray(death.reshape(-1, death.shape[-1]), dtype=float)
-    log_survival, log_mean_size = np.empty_like(rows), np.empty_like(rows)
+    from .cores import threads_here
+    rows = np.asarray(birth, dtype=float).reshape(-1, birth.shape[-1])  # strided views are read in place
+    deaths = np.asarray(death, dtype=float).reshape(-1, death.shape[-1])
+    log_survival, log_mean_size = np.empty(rows.shape), np.empty(rows.shape)
     if rows.size:
-        kendall_rows(np.ascontiguousarray(times, dtype=float), rows, deaths, log_survival, log_mean_size)
+        kernel = kendall_rows if threads_here() > 1 else kendall_rows_serial
+        kernel(np.ascontiguousarray(times, dtype=float), rows, deaths, log_survival, log_mean_size)
     return log_survival.reshape(birth.shape), log_mean_size.reshape(birth.shape)
 
 

@@ -78,9 +78,22 @@ def _log_row(times, birth, death, log_survival, log_mean_size):
         log_mean_size[k] = -rho
 
 
-@njit(parallel=True, cache=True)
+@njit
+def _row(times, birth, death, log_survival, log_mean_size):
+    if not _linear_row(times, birth, death, log_survival, log_mean_size):
+        _log_row(times, birth, death, log_survival, log_mean_size)
+
+
+@njit(parallel=True, cache=True, nogil=True)
 def kendall_rows(times, birth, death, log_survival, log_mean_size):
-    """Fill (rows x times) log P(alive) and log E[size] from per-cell birth and death rates."""
+    """Fill (rows x times) log P(alive) and log E[size] from per-cell birth and death rates,
+    rows spread over the cores."""
     for a in prange(birth.shape[0]):
-        if not _linear_row(times, birth[a], death[a], log_survival[a], log_mean_size[a]):
-            _log_row(times, birth[a], death[a], log_survival[a], log_mean_size[a])
+        _row(times, birth[a], death[a], log_survival[a], log_mean_size[a])
+
+
+@njit(cache=True, nogil=True)
+def kendall_rows_serial(times, birth, death, log_survival, log_mean_size):
+    """``kendall_rows`` in the calling thread (for a pool thread whose share of the cores is one)."""
+    for a in range(birth.shape[0]):
+        _row(times, birth[a], death[a], log_survival[a], log_mean_size[a])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -140,6 +141,28 @@ class RunFolder:
 
     def read_pandas(self, schemas: dict[str, pa.Schema]) -> dict[str, pd.DataFrame]:
         return {name: table.to_pandas() for name, table in self.read_tables(schemas).items()}
+
+    def lazy_pandas(self, schemas: dict[str, pa.Schema]) -> "LazyTables":
+        """``read_pandas``, each table read when first asked for (the finished tasks as of then)."""
+        return LazyTables(self, schemas)
+
+
+class LazyTables(Mapping):
+    """A run folder's tables as a mapping: a table is read from its parts on first access and kept."""
+
+    def __init__(self, folder: RunFolder, schemas: dict[str, pa.Schema]):
+        self.folder, self.schemas, self.read = folder, schemas, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.read:
+            self.read[name] = self.folder.read_pandas({name: self.schemas[name]})[name]
+        return self.read[name]
+
+    def __iter__(self):
+        return iter(self.schemas)
+
+    def __len__(self) -> int:
+        return len(self.schemas)
 
 
 def _read_json(file: Path, what: str) -> dict:

@@ -76,8 +76,9 @@ class RunFolderSink(Sink):
 
 
 def load_result(job: Job, folder: RunFolder):
-    """The job's result object from the finished tasks in ``folder``, with the run's provenance."""
-    result = job.finish(folder.read_pandas(job.schemas()))
+    """The job's result object from the finished tasks in ``folder``, with the run's provenance
+    (a table the result does not use at once is read when first asked for)."""
+    result = job.finish(folder.lazy_pandas(job.schemas()))
     if hasattr(result, "provenance"):
         result.provenance = folder.read_provenance()
     return result

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..cohorts import animal_seeds
+from ..cohorts import animal_seeds_many
 from ..jobs import Job, Task, Tables
 from ..provenance import software_versions, utc_now
 from ..errors import SpecError
-from ..random import child_stream
+from ..random import animal_rng, child_sequences
 from ..readouts import UNITS, measure_cohort, readout_names, survival
 from ..simulate import simulate_cohort
 from ..simulate.cohort import bytes_per_animal
@@ -108,17 +108,17 @@ class StudyJob(Job):
 def simulate_animals(plan: StudyPlan, a: int, start: int, stop: int) -> Tables:
     """Animals ``start .. stop-1`` of arm ``a``: parameters, simulation, survival, readouts, time courses."""
     arm = plan.arms[a]
-    seeds = [animal_seeds(plan.seed, plan.seed_group(arm), i) for i in range(start, stop)]
+    seeds = animal_seeds_many(plan.seed, plan.seed_group(arm), range(start, stop))
     model = arm.model or plan.model
     compiled = model.compile()
-    names, values = plan.variability.draw(model.parameters, [np.random.default_rng(s.parameters) for s in seeds])
+    names, values = plan.variability.draw(model.parameters, [animal_rng(s.parameters) for s in seeds])
     matrix = np.tile(compiled.parameter_vector(model.parameters), (len(seeds), 1))
     matrix[:, [compiled.parameter_index[n] for n in names]] = values
-    cohort = simulate_cohort(model, arm.protocol, [s.colonisation for s in seeds], parameters=matrix,
+    colonisation = [s.colonisation for s in seeds]
+    cohort = simulate_cohort(model, arm.protocol, colonisation, parameters=matrix,
                              options=plan.solver, engine=plan.engine)
     injection_day = arm.protocol.injection.day
-    day, death, free = survival(cohort, plan.endpoint, [np.random.default_rng(child_stream(s.colonisation, 1))
-                                                        for s in seeds])
+    day, death, free = survival(cohort, plan.endpoint, [animal_rng(c) for c in child_sequences(colonisation, 1)])
     animals = np.arange(start, stop)
     ids = {"arm": _repeat(arm.name, len(seeds)), "animal": pa.array(animals)}
     tables = {"animals": pa.table({
@@ -140,7 +140,7 @@ def simulate_animals(plan: StudyPlan, a: int, start: int, stop: int) -> Tables:
 
 
 def _readouts(plan: StudyPlan, arm, cohort, seeds, animals: np.ndarray, day, death) -> pa.Table:
-    rngs = [np.random.default_rng(s.measurement) for s in seeds]
+    rngs = [animal_rng(s.measurement) for s in seeds]
     names = readout_names(plan.local_tumour)
     parts = []
     for rday in arm.readout_days:

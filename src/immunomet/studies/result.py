@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -26,23 +27,50 @@ SUMMARY_READOUTS = {  # readout -> (column label, format)
 }
 
 
-@dataclass
+class _Table:
+    """A table attribute of ``StudyResult``: a DataFrame, or a loader called on first use (a run
+    folder's table is read from its Parquet parts only when something asks for it)."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, result, owner=None):
+        if result is None:
+            return self
+        value = result._tables[self.name]
+        if callable(value):
+            value = result._tables[self.name] = value()
+        return value
+
+    def __set__(self, result, value) -> None:
+        result._tables[self.name] = value
+
+
 class StudyResult:
     """Tables of a study run: ``animals`` (status, survival), ``readouts`` (arm, animal, day and a
     column per readout), ``timecourses`` (arm, animal, whole day and a column per variable) and
     ``parameters`` (arm, animal and a column per parameter that varies between animals). Rows are
-    ordered by the study's arm order, then animal (then day). ``tidy_readouts()`` gives the long form."""
+    ordered by the study's arm order, then animal (then day). ``tidy_readouts()`` gives the long form.
+    A table may be given as a loader (a function of no arguments): it is read when first used."""
 
-    animals: pd.DataFrame
-    readouts: pd.DataFrame
-    timecourses: pd.DataFrame
-    parameters: pd.DataFrame
-    provenance: dict[str, Any] = field(default_factory=dict)
+    animals = _Table()
+    readouts = _Table()
+    timecourses = _Table()
+    parameters = _Table()
+
+    def __init__(self, animals: pd.DataFrame | Callable[[], pd.DataFrame],
+                 readouts: pd.DataFrame | Callable[[], pd.DataFrame],
+                 timecourses: pd.DataFrame | Callable[[], pd.DataFrame],
+                 parameters: pd.DataFrame | Callable[[], pd.DataFrame], provenance: dict[str, Any] | None = None):
+        self._tables = {"animals": animals, "readouts": readouts, "timecourses": timecourses, "parameters": parameters}
+        self.provenance = {} if provenance is None else provenance
 
     @classmethod
-    def from_tables(cls, tables: dict[str, pd.DataFrame], arm_order: list[str], provenance: dict) -> "StudyResult":
-        ordered = {name: _ordered(tables[name], arm_order, KEYS[name]) for name in TABLES}
-        return cls(**ordered, provenance=provenance)
+    def from_tables(cls, tables: Mapping[str, pd.DataFrame], arm_order: list[str], provenance: dict) -> "StudyResult":
+        """From the run core's tables (a mapping that may read each one on demand), each table
+        ordered when first used."""
+        return cls(**{name: partial(_ordered_table, tables, name, arm_order) for name in TABLES},
+                   provenance=provenance)
 
     @property
     def arms(self) -> list[str]:
@@ -111,6 +139,10 @@ class StudyResult:
         from .plotting import plot_study
 
         return plot_study(self, path)
+
+
+def _ordered_table(tables: Mapping[str, pd.DataFrame], name: str, arm_order: list[str]) -> pd.DataFrame:
+    return _ordered(tables[name], arm_order, KEYS[name])
 
 
 def _ordered(table: pd.DataFrame, arm_order: list[str], keys: tuple[str, ...]) -> pd.DataFrame:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -23,6 +22,7 @@ from ..errors import ImmunometError, SpecError
 from ..jobs import Job, Task, Tables, executor_for, run_job
 from ..models import load_model
 from ..provenance import software_versions, utc_now
+from ..random import animal_rng
 from ..readouts.relapse import Surveillance, relapse_days
 from ..simulate import SolverOptions
 from ..simulate.cohort import resolve_engine, simulate_cohort
@@ -166,7 +166,7 @@ def simulate_patients(plan: TrialPlan, arm: TrialArm, start: int, stop: int) -> 
     patients = plan.population.draw(plan.model, range(start, stop), plan.seed, arm.group)
     cohort = simulate_cohort(plan.model, arm.protocol, patients.colonisation_seeds, parameters=patients.parameters,
                              options=plan.solver, engine=plan.engine)
-    rngs = [np.random.default_rng(s) for s in patients.measurement_seeds]
+    rngs = [animal_rng(s) for s in patients.measurement_seeds]
     day, relapsed = relapse_days(cohort, rngs, plan.surveillance)
     return pa.table({"arm": pa.array([arm.name] * len(patients), pa.string()), "patient": patients.index,
                      "tumour_il6": patients.tumour_il6, "tumour_il6_measured": patients.tumour_il6_measured,
