@@ -47,15 +47,16 @@ class SeededStream(ISpawnableSeedSequence):
     from already computed (by ``seed_sequences``); anything else it is asked for comes from the
     real ``SeedSequence``, made when first needed."""
 
-    __slots__ = ("entropy", "spawn_key", "_state", "_full")
+    __slots__ = ("entropy", "spawn_key", "_state", "_full", "_spawned")
 
-    def __init__(self, entropy: int, spawn_key: tuple[int, ...], state: np.ndarray):
-        self.entropy, self.spawn_key, self._state, self._full = entropy, spawn_key, state, None
+    def __init__(self, entropy: int, spawn_key: tuple[int, ...], state: np.ndarray, spawned: int = 0):
+        self.entropy, self.spawn_key, self._state, self._full, self._spawned = entropy, spawn_key, state, None, spawned
 
     @property
     def full(self) -> np.random.SeedSequence:
         if self._full is None:
-            self._full = np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key)
+            self._full = np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key,
+                                                n_children_spawned=self._spawned)
         return self._full
 
     def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
@@ -72,14 +73,15 @@ class SeededStream(ISpawnableSeedSequence):
 
     @property
     def n_children_spawned(self) -> int:
-        return self.full.n_children_spawned
+        return self.full.n_children_spawned if self._full is not None else self._spawned
 
     def __reduce__(self):
-        return SeededStream, (self.entropy, self.spawn_key, self._state)
+        return SeededStream, (self.entropy, self.spawn_key, self._state, self.n_children_spawned)
 
     def __eq__(self, other) -> bool:
-        return (isinstance(other, (SeededStream, np.random.SeedSequence)) and self.entropy == other.entropy
-                and tuple(self.spawn_key) == tuple(other.spawn_key))
+        """The same stream: the same entropy and spawn key (numpy's SeedSequence compares by identity,
+        so a SeededStream equals only SeededStreams)."""
+        return isinstance(other, SeededStream) and (self.entropy, self.spawn_key) == (other.entropy, other.spawn_key)
 
     def __hash__(self) -> int:
         return hash((self.entropy, tuple(self.spawn_key)))
@@ -93,14 +95,17 @@ def seed_sequences(entropy: int, spawn_keys) -> list[SeededStream] | list[np.ran
     length), hashed all at once. Keys or an entropy outside numpy's one-word-per-number fast case
     (negative, or a key of 2**32 or more) get real ``SeedSequence`` objects."""
     entropy = int(entropy)
+    if len(spawn_keys) == 0:
+        return []
     try:
-        keys = np.asarray(spawn_keys, dtype=np.int64)
-    except OverflowError:  # a key beyond int64: numpy's own SeedSequence
+        keys = np.asarray(spawn_keys)
+    except ValueError:  # rows of different lengths
         keys = None
-    if keys is not None and keys.ndim != 2:
-        raise ValueError("spawn_keys must be rows of equal length")
-    if keys is None or entropy < 0 or (keys.size and (keys.min() < 0 or keys.max() > _WORD)):
-        return [np.random.SeedSequence(entropy, spawn_key=tuple(int(v) for v in row)) for row in spawn_keys]
+    fast = keys is not None and keys.ndim == 2 and keys.dtype.kind in "iu" and entropy >= 0
+    if not fast or (keys.size and (keys.min() < 0 or keys.max() > _WORD)):
+        # numpy's own SeedSequence: keys beyond one word, other lengths or types (it raises on bad ones)
+        return [np.random.SeedSequence(entropy, spawn_key=tuple(row)) for row in spawn_keys]
+    keys = keys.astype(np.int64)
     rows = list(map(tuple, keys.tolist())) if keys.size else [()] * len(keys)
     states = seed_states(entropy, keys.astype(np.uint32))
     return [SeededStream(entropy, row, state) for row, state in zip(rows, states)]
@@ -111,7 +116,7 @@ def child_sequences(streams: Sequence, k: int) -> list:
     if not streams:
         return []
     entropy = streams[0].entropy
-    if any(s.entropy != entropy for s in streams):
+    if any(s.entropy != entropy or len(s.spawn_key) != len(streams[0].spawn_key) for s in streams):
         return [child_stream(s, k) for s in streams]
     return seed_sequences(entropy, [(*s.spawn_key, int(k)) for s in streams])
 

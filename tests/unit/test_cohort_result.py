@@ -80,9 +80,10 @@ def test_the_kendall_kernel_gives_the_same_rows_serial_parallel_and_from_strided
     rates = np.stack([0.8 + 0.1 * rng.random((30, len(times))), 0.2 + rng.random((30, len(times)))], axis=-1)
     contiguous = kendall_logs(times, rates[:, :, 0].copy(), rates[:, :, 1].copy())
     strided = kendall_logs(times, rates[:, :, 0], rates[:, :, 1])
-    with ThreadPoolExecutor(1, initializer=pin_threads, initargs=(1,)) as pool:
-        serial = pool.submit(kendall_logs, times, rates[:, :, 0], rates[:, :, 1]).result()
-    for other in (strided, serial):
+    with ThreadPoolExecutor(2, initializer=pin_threads, initargs=(2,)) as pool:  # never numba's parallel kernel
+        pinned = [f.result() for f in [pool.submit(kendall_logs, times, rates[:, :, 0], rates[:, :, 1])
+                                       for _ in range(4)]]
+    for other in (strided, *pinned):
         for a, b in zip(contiguous, other):
             assert np.array_equal(a, b)
 

@@ -79,12 +79,18 @@ def test_a_run_folders_tables_are_read_only_when_first_used(small_plan, referenc
 
     reads = []
     read_pandas = RunFolder.read_pandas
-    monkeypatch.setattr(RunFolder, "read_pandas", lambda self, schemas: reads.extend(schemas) or read_pandas(self, schemas))
-    stored, _ = execute_study(small_plan, root=tmp_path, chunk_size=3, progress=False, figure=False)
+    monkeypatch.setattr(RunFolder, "read_pandas",
+                        lambda self, schemas, *tasks: reads.extend(schemas) or read_pandas(self, schemas, *tasks))
+    stored, folder = execute_study(small_plan, root=tmp_path, chunk_size=3, progress=False, figure=False)
     assert reads == []
     pd.testing.assert_frame_equal(stored.timecourses, reference.timecourses, check_dtype=False)
     stored.timecourses  # noqa: B018 - read once, then kept
     assert reads == ["timecourses"]
+    from immunomet.store import open_run
+
+    reads.clear()
+    _, opened, _ = open_run(folder.path)  # a reader of a folder reads it whole, at once
+    assert sorted(reads) == ["animals", "parameters", "readouts", "timecourses"]
 
 
 def test_builtin_study_has_every_arm_of_the_paper():

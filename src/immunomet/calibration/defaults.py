@@ -26,8 +26,10 @@ def original_source(source: str) -> str:
     return source
 
 
-def calibrated_source(previous: str, note: str) -> str:
-    return f"{CALIBRATED} ({note}){_PRIOR_BASIS}{original_source(previous)}"
+def calibrated_source(previous: str, note: str, summary: str = "posterior median") -> str:
+    """The source of a calibrated value: which summary of the posterior it is, how it was got, and
+    what its prior rests on."""
+    return f"calibrated: {summary} ({note}){_PRIOR_BASIS}{original_source(previous)}"
 
 
 def fixed_source(previous: str, note: str) -> str:

@@ -1,12 +1,14 @@
 """The patient model calibrated on the same principles as the mouse model: one published magnitude
 (3-year disease-free survival of resected stage III colon cancer, ``models/data/magnitudes.yaml``,
-use: calibration) informs the two values the patient table had chosen for the recurrence rate, the
-basal loss of occult cancer cells ``d_tumour`` and the median share of disseminated cells lodged
-in the liver ``f_liver_arrest`` (a covariate spread over decades between patients). With two
+use: calibration) informs the three values that set the recurrence rate and had been chosen by
+hand: the innate clearance of occult cells ``k_innate`` (the mouse value, fitted to a bolus of
+cells arriving in the liver on day 0, does not carry over to cells shed over the months before
+resection), their basal loss ``d_tumour`` and the median share of disseminated cells lodged in the
+liver ``f_liver_arrest`` (a covariate spread over decades between patients). With three
 parameters the posterior is computed on a grid (exact quadrature, no sampler): the priors are
 uniform in log10 on their ranges, the likelihood log-normal with the published range as its 95%
-interval (as for every magnitude, ``targets``). One number cannot pin two parameters: the grid
-shows the ridge they trade along, and each marginal median is reported with its interval.
+interval (as for every magnitude, ``targets``). One number cannot pin three parameters: the grid
+shows the surface they trade along, and each marginal median is reported with its interval.
 
 The population's DFS at 3 years is the mean over virtual patients of each one's expected
 disease-free probability (``readouts.relapse.disease_free_curves``: no random draw, so the curve
@@ -28,7 +30,7 @@ from ..simulate.cohort import simulate_cohort
 from ..studies import load_builtin_trial, plan_trial
 from .targets import Z95
 
-PARAMETERS = ("d_tumour", "f_liver_arrest")
+PARAMETERS = ("k_innate", "d_tumour", "f_liver_arrest")
 TRIAL = "dfs_by_il6"
 
 
@@ -47,7 +49,19 @@ class PatientCalibration:
         return float(np.interp(q, cdf / cdf[-1], marginal.index.to_numpy()))
 
     def median(self) -> dict[str, float]:
+        """Each parameter's marginal median. Where the target leaves a ridge (one number, several
+        parameters) these together may lie off it: the defaults are the ``mode``."""
         return {p: self.quantile(p, 0.5) for p in self.parameters}
+
+    def mode(self) -> dict[str, float]:
+        """The grid point of highest posterior weight: on the ridge, so its DFS meets the target."""
+        best = self.grid.loc[self.grid["weight"].idxmax()]
+        return {p: float(best[p]) for p in self.parameters}
+
+    def share_inside(self) -> float:
+        """The share of grid points whose DFS lies inside the target's range."""
+        low, high = self.target
+        return float(((self.grid["dfs_3y"] >= low) & (self.grid["dfs_3y"] <= high)).mean())
 
     def reaches_target(self) -> bool:
         """Whether any grid point's DFS lies inside the target's range: if none does, the
@@ -59,9 +73,10 @@ class PatientCalibration:
         low, high = self.target
         parts = [f"{p} {self.quantile(p, 0.5):.4g} (90% {self.quantile(p, 0.05):.4g}-{self.quantile(p, 0.95):.4g})"
                  for p in self.parameters]
+        mode = ", ".join(f"{p} {v:.4g}" for p, v in self.mode().items())
         return (f"patients: posterior medians {'; '.join(parts)} from DFS at 3 years in {low:g}-{high:g} "
-                f"(grid of {len(self.grid)}; DFS over the grid {self.grid['dfs_3y'].min():.3f}-"
-                f"{self.grid['dfs_3y'].max():.3f})")
+                f"(grid of {len(self.grid)}, {self.share_inside():.0%} of it inside the target; DFS over the grid "
+                f"{self.grid['dfs_3y'].min():.3f}-{self.grid['dfs_3y'].max():.3f}); mode (the defaults): {mode}")
 
 
 def dfs3y_target() -> tuple[float, float, str]:
@@ -80,8 +95,18 @@ def patient_plan(mouse=None, patients: int = 300, seed: int | None = None, engin
     return replace(plan, model=patient_model_from(mouse or mouse_model()))
 
 
+BLOCK_PATIENTS = 6000  # patients simulated at once (about 150 kB each over 5 years): memory stays under 1 GB
+
+
 def dfs_at_3_years(plan, combinations: list[dict]) -> np.ndarray:
-    """Population DFS at 3 years for each combination of parameter values (the same patients)."""
+    """Population DFS at 3 years for each combination of parameter values (the same patients),
+    simulated in blocks of combinations."""
+    per_block = max(1, BLOCK_PATIENTS // plan.patients_per_arm)
+    return np.concatenate([_dfs_block(plan, combinations[i:i + per_block])
+                           for i in range(0, len(combinations), per_block)])
+
+
+def _dfs_block(plan, combinations: list[dict]) -> np.ndarray:
     arm = plan.arms[0]
     rows, seeds = [], []
     for values in combinations:
@@ -96,12 +121,13 @@ def dfs_at_3_years(plan, combinations: list[dict]) -> np.ndarray:
     return np.nanmean(at.reshape(len(combinations), plan.patients_per_arm), axis=1)
 
 
-def calibrate_patients(mouse=None, *, parameters=PARAMETERS, points: int = 13, patients: int = 300,
+def calibrate_patients(mouse=None, *, parameters=PARAMETERS, points: int = 9, patients: int = 300,
                        engine: str = "auto") -> PatientCalibration:
     """The grid posterior of ``parameters`` (``points`` log-spaced values of each over its prior)
     given the 3-year DFS (module doc)."""
     plan = patient_plan(mouse, patients, engine=engine)
-    axes = [np.logspace(*np.log10(plan.model.parameters[p].prior), points) for p in parameters]
+    priors = [plan.model.parameters[p].prior for p in parameters]
+    axes = [np.clip(np.logspace(*np.log10(prior), points), *prior) for prior in priors]  # ends exactly on the prior
     mesh = np.meshgrid(*axes, indexing="ij")
     combinations = [dict(zip(parameters, map(float, values))) for values in zip(*(m.ravel() for m in mesh))]
     dfs = dfs_at_3_years(plan, combinations)

@@ -58,12 +58,12 @@ def kendall_logs(times: np.ndarray, birth: np.ndarray, death: np.ndarray) -> tup
         from .kendall_kernel import kendall_rows, kendall_rows_serial
     except ImportError:  # pragma: no cover - numba is a core dependency
         return kendall_logs_numpy(times, birth, death)
-    from .cores import threads_here
+    from .cores import pinned, threads_here
     rows = np.asarray(birth, dtype=float).reshape(-1, birth.shape[-1])  # strided views are read in place
     deaths = np.asarray(death, dtype=float).reshape(-1, death.shape[-1])
     log_survival, log_mean_size = np.empty(rows.shape), np.empty(rows.shape)
     if rows.size:
-        kernel = kendall_rows if threads_here() > 1 else kendall_rows_serial
+        kernel = kendall_rows if threads_here() > 1 and not pinned() else kendall_rows_serial
         kernel(np.ascontiguousarray(times, dtype=float), rows, deaths, log_survival, log_mean_size)
     return log_survival.reshape(birth.shape), log_mean_size.reshape(birth.shape)
 

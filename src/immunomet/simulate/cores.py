@@ -29,3 +29,10 @@ def pin_threads(threads: int) -> None:
 def threads_here() -> int:
     """The threads a kernel called from this thread may use: its pinned share, else every core."""
     return getattr(_LOCAL, "threads", None) or default_threads()
+
+
+def pinned() -> bool:
+    """Whether this thread is one of a pool's (``pin_threads``): then it must not start numba's
+    own parallel kernels, which are not safe to enter from several threads at once under every
+    numba threading layer (workqueue aborts the process)."""
+    return getattr(_LOCAL, "threads", None) is not None

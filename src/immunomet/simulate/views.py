@@ -44,8 +44,9 @@ def first_event(protocol: Protocol) -> float:
 def animal_provenance(model: Model, parameters: dict, protocol: Protocol, seed, options, engine: str) -> dict:
     from .single import describe_protocol
 
-    entropy = seed.entropy if isinstance(seed, np.random.SeedSequence) else seed
-    spawn_key = list(seed.spawn_key) if isinstance(seed, np.random.SeedSequence) else []
+    streamed = hasattr(seed, "spawn_key")  # a SeedSequence or a random.SeededStream
+    entropy = seed.entropy if streamed else seed
+    spawn_key = list(seed.spawn_key) if streamed else []
     return {
         "model": model.name,
         "model_hash": model.hash,

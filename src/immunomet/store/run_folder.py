@@ -127,10 +127,10 @@ class RunFolder:
     def completed_tasks(self) -> set[int]:
         return set(self.manifest())
 
-    def read_tables(self, schemas: dict[str, pa.Schema]) -> dict[str, pa.Table]:
-        """Every table, from the parts of finished tasks only, in task order."""
+    def read_tables(self, schemas: dict[str, pa.Schema], tasks=None) -> dict[str, pa.Table]:
+        """Every table, from the parts of finished tasks only (or of ``tasks``), in task order."""
         parts = []
-        for index in sorted(self.manifest()):
+        for index in sorted(self.manifest() if tasks is None else tasks):
             task = {}
             for name in schemas:
                 file = self.path / "tables" / name / f"part-{index:05d}.parquet"
@@ -139,23 +139,25 @@ class RunFolder:
             parts.append(task)
         return concat_parts(schemas, parts)
 
-    def read_pandas(self, schemas: dict[str, pa.Schema]) -> dict[str, pd.DataFrame]:
-        return {name: table.to_pandas() for name, table in self.read_tables(schemas).items()}
+    def read_pandas(self, schemas: dict[str, pa.Schema], tasks=None) -> dict[str, pd.DataFrame]:
+        return {name: table.to_pandas() for name, table in self.read_tables(schemas, tasks).items()}
 
     def lazy_pandas(self, schemas: dict[str, pa.Schema]) -> "LazyTables":
-        """``read_pandas``, each table read when first asked for (the finished tasks as of then)."""
+        """``read_pandas``, each table read when first asked for, from the tasks finished now."""
         return LazyTables(self, schemas)
 
 
 class LazyTables(Mapping):
-    """A run folder's tables as a mapping: a table is read from its parts on first access and kept."""
+    """A run folder's tables as a mapping: a table is read from its parts on first access and kept.
+    The finished tasks are fixed when it is made, so every table holds the same tasks."""
 
     def __init__(self, folder: RunFolder, schemas: dict[str, pa.Schema]):
         self.folder, self.schemas, self.read = folder, schemas, {}
+        self.tasks = sorted(folder.manifest())
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.read:
-            self.read[name] = self.folder.read_pandas({name: self.schemas[name]})[name]
+            self.read[name] = self.folder.read_pandas({name: self.schemas[name]}, self.tasks)[name]
         return self.read[name]
 
     def __iter__(self):

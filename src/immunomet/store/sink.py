@@ -72,13 +72,15 @@ class RunFolderSink(Sink):
                               "the run folders", stacklevel=2)
 
     def result(self):
-        return load_result(self.job, self.folder)
+        return load_result(self.job, self.folder, lazy=True)
 
 
-def load_result(job: Job, folder: RunFolder):
-    """The job's result object from the finished tasks in ``folder``, with the run's provenance
-    (a table the result does not use at once is read when first asked for)."""
-    result = job.finish(folder.lazy_pandas(job.schemas()))
+def load_result(job: Job, folder: RunFolder, *, lazy: bool = False):
+    """The job's result object from the finished tasks in ``folder``, with the run's provenance.
+    ``lazy``: a table the result does not use at once is read when first asked for (the run that
+    has just written the folder returns without loading what nobody looks at)."""
+    tables = folder.lazy_pandas(job.schemas()) if lazy else folder.read_pandas(job.schemas())
+    result = job.finish(tables)
     if hasattr(result, "provenance"):
         result.provenance = folder.read_provenance()
     return result

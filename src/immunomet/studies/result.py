@@ -65,6 +65,9 @@ class StudyResult:
         self._tables = {"animals": animals, "readouts": readouts, "timecourses": timecourses, "parameters": parameters}
         self.provenance = {} if provenance is None else provenance
 
+    def __copy__(self) -> "StudyResult":
+        return StudyResult(**self._tables, provenance=self.provenance)
+
     @classmethod
     def from_tables(cls, tables: Mapping[str, pd.DataFrame], arm_order: list[str], provenance: dict) -> "StudyResult":
         """From the run core's tables (a mapping that may read each one on demand), each table
