@@ -54,8 +54,9 @@ def child(n: int, root: str, record: bool) -> None:
     for engine, args, kwargs in calls:
         engine.run(*args, **kwargs)
     engine_seconds = time.perf_counter() - start if record else float("nan")
+    tasks = len(list((folder.path / "tables" / "animals").glob("*")))
     print(json.dumps({"n": n, "wall": wall, "engine": engine_seconds, "peak_mb": peak, "workers": workers,
-                      "failed": int(result.n_failed), "tasks": len(list((folder.path / "tables" / "animals").glob("*")))}))
+                      "failed": int(result.n_failed), "tasks": tasks}))
 
 
 def main() -> None:

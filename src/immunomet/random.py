@@ -128,7 +128,8 @@ def seed_states(entropy: int, keys: np.ndarray) -> np.ndarray:
     words = _int_words(entropy)
     if keys.shape[1] and len(words) < _POOL:
         words += [0] * (_POOL - len(words))
-    columns = [np.full(n, w, dtype=np.uint32) for w in words] + [keys[:, j].astype(np.uint32) for j in range(keys.shape[1])]
+    columns = [np.full(n, w, dtype=np.uint32) for w in words]
+    columns += [keys[:, j].astype(np.uint32) for j in range(keys.shape[1])]
     pool = _mix_entropy(columns, n)
     out = np.empty((n, 8), dtype=np.uint32)
     const = _INIT_B

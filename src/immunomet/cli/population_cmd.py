@@ -40,9 +40,9 @@ def register(sub) -> None:
     p.add_argument("--defaults-table", type=Path, default=None, metavar="YAML",
                    help="with --write-defaults: write into this parameter table instead (e.g. a copy)")
     p.add_argument("--patients", action="store_true",
-                   help="calibrate the patient model instead: k_innate, d_tumour and f_liver_arrest on the published 3-year DFS (a grid "
-                        "posterior over the untreated virtual cohort), then check the DFS hazard ratio by tumour "
-                        "IL-6 against the published CIs")
+                   help="calibrate the patient model instead: k_innate, d_tumour and f_liver_arrest on the published "
+                        "3-year DFS (a grid posterior over the untreated virtual cohort), then check the DFS hazard "
+                        "ratio by tumour IL-6 against the published CIs")
     p.add_argument("--cohort", type=positive_int, default=300, help="with --patients: virtual patients (default 300)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/calibrate-TIME)")
     p.add_argument("--quiet", action="store_true")

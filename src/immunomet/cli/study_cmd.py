@@ -35,7 +35,7 @@ def register(sub) -> None:
                                    "not finish, with the run's own seed, engine and chunk size: the final tables "
                                    "equal an uninterrupted run's.")
     p.add_argument("run_folder", type=Path, metavar="RUN")
-    p.add_argument("--workers", type=positive_int, default=None, help="workers: threads on the batched engine, processes on scipy (default: the machine's cores)")
+    p.add_argument("--workers", type=positive_int, default=None, help=_WORKERS_HELP)
     p.add_argument("--scheduler", type=scheduler_address, default="local", help=_SCHEDULER_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=resume_run)
@@ -60,6 +60,7 @@ def register(sub) -> None:
     p.set_defaults(handler=runs)
 
 
+_WORKERS_HELP = "workers: threads on the batched engine, processes on scipy (default: the machine's cores)"
 _SCHEDULER_HELP = ("local (default): this machine's cores; tcp://HOST:PORT: a Dask scheduler whose workers run "
                    "the chunks (the 'dist' extra; see docs/scaling.md)")
 
@@ -73,7 +74,7 @@ def scheduler_address(text: str) -> str:
 def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--animals", type=positive_int, default=None, help="animals per arm (overrides the study)")
     p.add_argument("--seed", type=nonnegative_int, default=None, help="study seed (overrides the study)")
-    p.add_argument("--workers", type=positive_int, default=None, help="workers: threads on the batched engine, processes on scipy (default: the machine's cores)")
+    p.add_argument("--workers", type=positive_int, default=None, help=_WORKERS_HELP)
     p.add_argument("--chunk-size", type=positive_int, default=None,
                    help="animals per task (default 1000 on the batched engine, 8 on scipy; results do not depend on it)")
     p.add_argument("--root", type=Path, default=Path("runs"), help="runs folder with the catalog (default ./runs)")

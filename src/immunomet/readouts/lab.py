@@ -76,10 +76,6 @@ class MeasurementNoise:
     def sigma(self) -> float:
         return float(np.sqrt(np.log1p(self.assay_cv**2)))
 
-    def deviate(self, value: float, rng: np.random.Generator) -> float:
-        """A standard normal deviate for a continuous assay of ``value`` (NaN: no draw, no noise)."""
-        return rng.standard_normal() if self.assay_cv != 0.0 and np.isfinite(value) else np.nan
-
     def apply(self, values: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Log-normal noise with mean 1 from deviates ``z`` (NaN deviates leave a value exact)."""
         s = self.sigma
@@ -204,7 +200,7 @@ def _draw_tumour(cohort: CohortResult, day: float, y: np.ndarray, rngs, values: 
 
 def _draw_noise(values: dict, continuous: list[str], fractions: dict, noise: MeasurementNoise, rngs):
     """Each animal's draws in the fixed order, from its own generator: a standard normal for each
-    finite continuous assay but the last three (``MeasurementNoise.deviate``), its flow gates,
+    finite continuous assay but the last three (none when ``assay_cv`` is 0), its flow gates,
     then the last three. Returns (deviates per continuous readout, NaN where exact; flow %)."""
     n = len(rngs)
     head, tail = _finite(values, continuous[:-3], noise, n), _finite(values, continuous[-3:], noise, n)

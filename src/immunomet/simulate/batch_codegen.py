@@ -54,23 +54,11 @@ def _scalar(code: str) -> str:
     return code.replace("np.exp(", "math.exp(").replace("np.log(", "math.log(")
 
 
-def rule_closure(compiled, names: set[str]) -> list[str]:
-    """The rules ``names`` need, transitively, in evaluation order."""
-    need: set[str] = set()
-    stack = [n for n in names if n in compiled.checked_rules]
-    while stack:
-        rule = stack.pop()
-        if rule not in need:
-            need.add(rule)
-            stack += [n for n in compiled.checked_rules[rule].names if n in compiled.checked_rules]
-    return [r for r in compiled.rule_names if r in need]
-
-
 def _preamble(compiled, split: StaticSplit, names: set[str]) -> list[str]:
     """Loads and dynamic rules for code that reads ``names``: species from ``y``, parameters and
     static slots from the extended parameter row ``p``, then the dynamic rules it needs."""
     rules = [(r, split.dynamic(_scalar(compiled.checked_rules[r].code)))
-             for r in rule_closure(compiled, names) if r not in split.static_names]
+             for r in compiled.rule_closure(names) if r not in split.static_names]
     used = set(names) | {n for _, code in rules for n in names_in(code)}
     lines = [f"    {s} = max(y[{i}], 0.0)" for s, i in compiled.species_index.items() if s in used]
     lines += [f"    {q} = p[{i}]" for q, i in compiled.parameter_index.items() if q in used]
@@ -120,7 +108,7 @@ def jacobian_pattern(compiled) -> np.ndarray:
     n = len(compiled.species_names)
     pattern = np.eye(n, dtype=bool)
     for proc, checked in compiled.checked_processes:
-        rules = rule_closure(compiled, set(checked.names))
+        rules = compiled.rule_closure(set(checked.names))
         read = set(checked.names) | {x for r in rules for x in compiled.checked_rules[r].names}
         cols = [compiled.species_index[s] for s in read if s in compiled.species_index]
         for species in proc.changes:

@@ -12,7 +12,9 @@ sink. A chunk returns four columnar tables and drops the trajectories, so memory
 """
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -52,15 +54,17 @@ def check_individuals(n: int, field: str, unit: str, allow_large: bool) -> None:
                         f"2 cores); give fewer, or --allow-large (allow_large=True) if you mean it")
 
 
-@dataclass(frozen=True)
-class StudyJob(Job):
-    """Every animal of ``plan`` in chunks of at most ``chunk_size`` animals of one arm."""
+class ArmChunkedJob(Job):
+    """A job over the individuals of a plan's arms, in tasks of at most ``chunk`` individuals of one
+    arm (key: arm index, first and last + 1 individual). Subclasses hold ``plan`` and
+    ``chunk_size`` (0: ``default_chunk`` of the plan's engine, smaller where trajectories are long)
+    and say how many individuals each arm has."""
 
-    plan: StudyPlan
-    chunk_size: int = 0  # 0: DEFAULT_CHUNK of the plan's engine
+    default_chunk: ClassVar[dict[str, int]] = DEFAULT_CHUNK
 
-    kind = "study"
-    unit = "mouse"
+    @abstractmethod
+    def arm_sizes(self) -> list[int]:
+        """Individuals per arm, in arm order."""
 
     @property
     def name(self) -> str:
@@ -69,20 +73,34 @@ class StudyJob(Job):
     @property
     def chunk(self) -> int:
         plan = self.plan
-        return self.chunk_size or task_size(DEFAULT_CHUNK[plan.engine], plan.model, [a.protocol for a in plan.arms],
-                                            plan.solver)
+        return self.chunk_size or task_size(self.default_chunk[plan.engine], plan.model,
+                                            [a.protocol for a in plan.arms], plan.solver)
+
+    def tasks(self) -> list[Task]:
+        size, out = self.chunk, []
+        for a, n in enumerate(self.arm_sizes()):
+            for start in range(0, n, size):
+                stop = min(start + size, n)
+                out.append(Task(len(out), stop - start, (a, start, stop)))
+        return out
+
+
+@dataclass(frozen=True)
+class StudyJob(ArmChunkedJob):
+    """Every animal of ``plan`` in chunks of at most ``chunk_size`` animals of one arm."""
+
+    plan: StudyPlan
+    chunk_size: int = 0  # 0: DEFAULT_CHUNK of the plan's engine
+
+    kind = "study"
+    unit = "mouse"
+
+    def arm_sizes(self) -> list[int]:
+        return [arm.animals for arm in self.plan.arms]
 
     def check_size(self, allow_large: bool = False) -> None:
         field = "animals_per_arm" if len({a.animals for a in self.plan.arms}) == 1 else "arms[].animals"
         check_individuals(self.plan.n_animals, field, "mice", allow_large)
-
-    def tasks(self) -> list[Task]:
-        out = []
-        for a, arm in enumerate(self.plan.arms):
-            for start in range(0, arm.animals, self.chunk):
-                stop = min(start + self.chunk, arm.animals)
-                out.append(Task(len(out), stop - start, (a, start, stop)))
-        return out
 
     def run_task(self, task: Task, tick=None) -> Tables:
         a, start, stop = task.key

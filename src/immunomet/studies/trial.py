@@ -19,7 +19,7 @@ import pyarrow as pa
 from ..cohorts import Variability
 from ..cohorts.patients import Covariate, PatientPopulation
 from ..errors import ImmunometError, SpecError
-from ..jobs import Job, Task, Tables, executor_for, run_job
+from ..jobs import Task, Tables, executor_for, run_job
 from ..models import load_model
 from ..provenance import software_versions, utc_now
 from ..random import animal_rng
@@ -28,7 +28,7 @@ from ..simulate import SolverOptions
 from ..simulate.cohort import resolve_engine, simulate_cohort
 from ..simulate.status import status_texts
 from ..spec import Injection, Model, Protocol
-from .job import check_individuals, task_size
+from .job import ArmChunkedJob, check_individuals
 from .trial_spec import TrialSpec, TrialTreatmentSpec
 
 # rtol 1e-4: P(disease-free at 5 y) within 1e-5 of an rtol 1e-8 solution (20 patients, both engines),
@@ -107,8 +107,11 @@ def _shorthand(text: str, where: str) -> TrialTreatmentSpec:
     return TrialTreatmentSpec(agent=t.agent, dose=t.amount, days=list(t.days), route=t.route)
 
 
+DEFAULT_CHUNK = {"batch": 1000, "scipy": 25}  # patients per task
+
+
 @dataclass(frozen=True)
-class TrialJob(Job):
+class TrialJob(ArmChunkedJob):
     """Every patient of every arm of a trial, in chunks of one arm's patients (run core job)."""
 
     plan: TrialPlan
@@ -116,26 +119,14 @@ class TrialJob(Job):
 
     kind = "trial"
     unit = "patient"
+    default_chunk = DEFAULT_CHUNK
 
-    @property
-    def name(self) -> str:
-        return self.plan.name
-
-    @property
-    def chunk(self) -> int:
-        plan = self.plan
-        return self.chunk_size or task_size(DEFAULT_CHUNK[plan.engine], plan.model, [a.protocol for a in plan.arms],
-                                            plan.solver)
+    def arm_sizes(self) -> list[int]:
+        return [self.plan.patients_per_arm] * len(self.plan.arms)
 
     def check_size(self, allow_large: bool = False) -> None:
         check_individuals(self.plan.patients_per_arm * len(self.plan.arms), "patients_per_arm", "patients", allow_large)
 
-    def tasks(self) -> list[Task]:
-        n, size, out = self.plan.patients_per_arm, self.chunk, []
-        for a in range(len(self.plan.arms)):
-            for start in range(0, n, size):
-                out.append(Task(len(out), min(start + size, n) - start, (a, start, min(start + size, n))))
-        return out
 
     def run_task(self, task: Task, tick=None) -> Tables:
         a, start, stop = task.key
@@ -158,7 +149,6 @@ PATIENT_SCHEMA = pa.schema([("arm", pa.string()), ("patient", pa.int64()), ("tum
                             ("tumour_il6_measured", pa.float64()), ("il6_stratum", pa.string()),
                             ("liver_seeding", pa.float64()), ("status", pa.string()), ("message", pa.string()),
                             ("dfs_day", pa.float64()), ("relapse", pa.bool_())])
-DEFAULT_CHUNK = {"batch": 1000, "scipy": 25}
 
 
 def simulate_patients(plan: TrialPlan, arm: TrialArm, start: int, stop: int) -> pa.Table:
