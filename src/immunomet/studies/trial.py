@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..cohorts import Variability
-from ..cohorts.patients import Covariate, PatientPopulation
+from ..cohorts.patients import LIVER_SEEDING, TUMOUR_IL6, Covariate, PatientPopulation
 from ..errors import ImmunometError, SpecError
 from ..jobs import Task, Tables, executor_for, run_job
 from ..models import load_model
@@ -61,12 +61,16 @@ class TrialPlan:
 def population_of(spec: TrialSpec) -> PatientPopulation:
     pop = spec.population
     return PatientPopulation(
-        tumour_il6=Covariate("p_il6_tumour", pop.tumour_il6_sd_decades, "tumour IL-6 secretion (pg/cell/day)",
-                             pop.tumour_il6_median),
-        liver_seeding=Covariate("f_liver_arrest", pop.liver_seeding_sd_decades,
-                                "share of disseminated cells lodged in the liver", pop.liver_seeding_median),
+        tumour_il6=_covariate(TUMOUR_IL6, pop.tumour_il6_sd_decades, pop.tumour_il6_median),
+        liver_seeding=_covariate(LIVER_SEEDING, pop.liver_seeding_sd_decades, pop.liver_seeding_median),
         variability=Variability(spread=pop.spread), high_fraction=pop.il6_high_fraction,
         assay_sd_decades=pop.il6_assay_sd_decades)
+
+
+def _covariate(default: Covariate, sd_decades: float, median: float | None) -> Covariate:
+    """The default covariate with the trial's spread and median (its source kept where unchanged)."""
+    source = default.source if sd_decades == default.sd_decades else "set in the trial's population"
+    return Covariate(default.parameter, sd_decades, default.label, median, source)
 
 
 def plan_trial(spec: TrialSpec, *, engine: str = "auto") -> TrialPlan:

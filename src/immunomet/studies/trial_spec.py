@@ -10,6 +10,7 @@ from typing import Literal, Union
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from ..cohorts.patients import LIVER_SEEDING, TUMOUR_IL6
 from ..errors import SpecError
 from ..spec import Treatment
 from ..spec.interventions import regular_days
@@ -65,9 +66,10 @@ class PopulationSpec(_Strict):
 
     il6_high_fraction: Number = Field(default=0.34, gt=0, lt=1, description="share called IL-6 high (Feng 2023: 0.34)")
     tumour_il6_median: Number | None = Field(default=None, gt=0, description="pg/cell/day; default the model's p_il6_tumour")
-    tumour_il6_sd_decades: Number = Field(default=1.0, ge=0, le=5, description="spread between patients (decades)")
+    tumour_il6_sd_decades: Number = Field(default=TUMOUR_IL6.sd_decades, ge=0, le=5,
+                                          description="spread between patients (decades)")
     liver_seeding_median: Number | None = Field(default=None, gt=0, le=1, description="default the model's f_liver_arrest")
-    liver_seeding_sd_decades: Number = Field(default=0.75, ge=0, le=5)
+    liver_seeding_sd_decades: Number = Field(default=LIVER_SEEDING.sd_decades, ge=0, le=5)
     il6_assay_sd_decades: Number = Field(default=0.0, ge=0, le=3, description="error of the IL-6 assay that "
                                          "stratifies patients (0: exact)")
     spread: Number = Field(default=0.25, ge=0, le=1, description="patient-to-patient variability of the other parameters")
