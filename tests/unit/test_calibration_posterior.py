@@ -163,6 +163,23 @@ def test_a_patient_grid_that_misses_the_target_writes_nothing():
     assert not miss.reaches_target()
 
 
+def test_patient_defaults_are_the_ridge_point_nearest_the_medians_not_the_arbitrary_mode():
+    """On a ridge the mode is whichever point happens to weigh most, here a prior corner; the
+    defaults are the point inside the target nearest the marginal medians (log10, scaled per axis)."""
+    from immunomet.calibration.patients import PatientCalibration
+
+    values = [0.01, 0.1, 1.0]
+    grid = pd.DataFrame([{"k": k, "f": f} for k in values for f in values])
+    grid["dfs_3y"] = [0.9, 0.9, 0.7, 0.9, 0.75, 0.9, 0.7, 0.9, 0.9]  # inside: (0.01, 1), (0.1, 0.1), (1, 0.01)
+    grid["weight"] = [0.0, 0.0, 0.34, 0.0, 0.32, 0.0, 0.34, 0.0, 0.0]
+    result = PatientCalibration(("k", "f"), grid, (0.65, 0.82))
+    assert result.mode() in ({"k": 0.01, "f": 1.0}, {"k": 1.0, "f": 0.01})
+    assert result.median() == pytest.approx({"k": 0.1, "f": 0.1}, rel=0.5)
+    assert result.defaults() == {"k": 0.1, "f": 0.1}
+    miss = PatientCalibration(("k", "f"), grid.assign(dfs_3y=0.99), (0.65, 0.82))
+    assert miss.defaults() == miss.mode()
+
+
 def test_the_default_model_meets_every_target_but_liver_weight(plan):
     """The typical animal of the calibrated defaults (no spread, no sampling) against the
     calibration targets: every published magnitude and finding constraint holds except the two

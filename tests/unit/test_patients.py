@@ -49,7 +49,8 @@ def test_il6_high_share_and_cutoff_follow_the_population():
     patients = pop.draw(model, range(600), 11, "g")
     high = np.mean(patients.il6_stratum == "IL-6 high")
     assert abs(high - 0.34) < 4 * np.sqrt(0.34 * 0.66 / 600)
-    assert pop.il6_cutoff(model) == pytest.approx(model.parameters.value("p_il6_tumour") * 10 ** 0.412, rel=0.01)
+    # the 66th percentile of a log-normal with SD 0.72 decades (TCGA): z = 0.412
+    assert pop.il6_cutoff(model) == pytest.approx(model.parameters.value("p_il6_tumour") * 10 ** (0.412 * 0.72), rel=0.01)
     again = pop.draw(model, (5, 2), 11, "g")
     assert np.array_equal(again.parameters, patients.parameters[[5, 2]])  # a patient is its seed, whatever else is drawn
     assert np.array_equal(again.il6_stratum, patients.il6_stratum[[5, 2]])
@@ -120,3 +121,18 @@ def test_scipy_engine_over_processes_gives_the_same_patients():
     two = run_trial(plan_trial(spec, engine="scipy"), workers=2, chunk_size=1).patients
     pd.testing.assert_frame_equal(one, two)
     assert not np.array_equal(one.loc[one["arm"] == "c", "tumour_il6"], one.loc[one["arm"] == "d", "tumour_il6"])
+
+
+def test_trial_populations_default_to_the_cohorts_sourced_covariates():
+    """A trial that leaves the population alone gets the same covariates, sources included, as the
+    built-in cohort (one value, one source); a trial that edits a spread says so in the source."""
+    from immunomet.cohorts.patients import LIVER_SEEDING, TUMOUR_IL6
+    from immunomet.studies.trial import population_of
+    from immunomet.studies.trial_spec import PopulationSpec, TrialSpec
+
+    spec = TrialSpec(name="t", arms=[{"name": "control"}])
+    assert population_of(spec).tumour_il6 == TUMOUR_IL6 and population_of(spec).liver_seeding == LIVER_SEEDING
+    assert "TCGA" in TUMOUR_IL6.source
+    edited = spec.model_copy(update={"population": PopulationSpec(tumour_il6_sd_decades=0.5)})
+    assert population_of(edited).tumour_il6.sd_decades == 0.5
+    assert population_of(edited).tumour_il6.source == "set in the trial's population"

@@ -61,7 +61,7 @@ def _numbers(condition: dict) -> dict:
 
 
 def magnitudes_table(magnitudes: list[Magnitude] | None = None, *, model=None, animals: int = 30, seed: int = 1,
-                     patients: int = 300) -> pd.DataFrame:
+                     patients: int = 1000) -> pd.DataFrame:
     """One row per magnitude: the published range, the model's value and whether it lies inside."""
     magnitudes = magnitudes or load_magnitudes()
     values = _mouse_values([m for m in magnitudes if not m.on_patients], model, animals, seed)

@@ -54,8 +54,27 @@ class PatientCalibration:
         return {p: self.quantile(p, 0.5) for p in self.parameters}
 
     def mode(self) -> dict[str, float]:
-        """The grid point of highest posterior weight: on the ridge, so its DFS meets the target."""
+        """The grid point of highest posterior weight. On a ridge many points share nearly the same
+        weight, so which one wins is arbitrary (it can sit on a prior bound): reported, not the default."""
         best = self.grid.loc[self.grid["weight"].idxmax()]
+        return {p: float(best[p]) for p in self.parameters}
+
+    def defaults(self) -> dict[str, float]:
+        """The defaults: of the grid points on the crest of the ridge (posterior weight at least
+        exp(-1/2) of the highest: DFS within one SD of the target's centre), the one nearest the
+        marginal medians, in log10 with each axis scaled to the span of its grid (the prior). The
+        medians summarise the posterior but together lie off the ridge; this keeps them as the
+        centre and meets the target with room for another cohort's sampling error. The mode if no
+        grid point reaches the target's range."""
+        if not self.reaches_target():
+            return self.mode()
+        inside = self.grid[self.grid["weight"] >= np.exp(-0.5) * self.grid["weight"].max()]
+        distance = np.zeros(len(inside))
+        for p, centre in self.median().items():
+            axis = np.log10(self.grid[p].to_numpy())
+            span = max(float(axis.max() - axis.min()), 1e-12)
+            distance += ((np.log10(inside[p].to_numpy()) - np.log10(centre)) / span) ** 2
+        best = inside.iloc[int(np.argmin(distance))]
         return {p: float(best[p]) for p in self.parameters}
 
     def share_inside(self) -> float:
@@ -73,10 +92,12 @@ class PatientCalibration:
         low, high = self.target
         parts = [f"{p} {self.quantile(p, 0.5):.4g} (90% {self.quantile(p, 0.05):.4g}-{self.quantile(p, 0.95):.4g})"
                  for p in self.parameters]
+        chosen = ", ".join(f"{p} {v:.4g}" for p, v in self.defaults().items())
         mode = ", ".join(f"{p} {v:.4g}" for p, v in self.mode().items())
         return (f"patients: posterior medians {'; '.join(parts)} from DFS at 3 years in {low:g}-{high:g} "
                 f"(grid of {len(self.grid)}, {self.share_inside():.0%} of it inside the target; DFS over the grid "
-                f"{self.grid['dfs_3y'].min():.3f}-{self.grid['dfs_3y'].max():.3f}); mode (the defaults): {mode}")
+                f"{self.grid['dfs_3y'].min():.3f}-{self.grid['dfs_3y'].max():.3f}); defaults (the point on the crest "
+                f"nearest the medians): {chosen}; mode: {mode}")
 
 
 def dfs3y_target() -> tuple[float, float, str]:
@@ -121,7 +142,7 @@ def _dfs_block(plan, combinations: list[dict]) -> np.ndarray:
     return np.nanmean(at.reshape(len(combinations), plan.patients_per_arm), axis=1)
 
 
-def calibrate_patients(mouse=None, *, parameters=PARAMETERS, points: int = 9, patients: int = 300,
+def calibrate_patients(mouse=None, *, parameters=PARAMETERS, points: int = 9, patients: int = 1000,
                        engine: str = "auto") -> PatientCalibration:
     """The grid posterior of ``parameters`` (``points`` log-spaced values of each over its prior)
     given the 3-year DFS (module doc)."""

@@ -43,7 +43,8 @@ def register(sub) -> None:
                    help="calibrate the patient model instead: k_innate, d_tumour and f_liver_arrest on the published "
                         "3-year DFS (a grid posterior over the untreated virtual cohort), then check the DFS hazard "
                         "ratio by tumour IL-6 against the published CIs")
-    p.add_argument("--cohort", type=positive_int, default=300, help="with --patients: virtual patients (default 300)")
+    p.add_argument("--cohort", type=positive_int, default=1000,
+                   help="with --patients: virtual patients per grid point (default 1000)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/calibrate-TIME)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=calibrate)
@@ -97,7 +98,7 @@ def _calibrate_patients(args: argparse.Namespace, out: Path) -> int:
     with pd.option_context("display.width", 200, "display.float_format", "{:.3g}".format):
         print(check.to_string(index=False))
     if written:
-        print(f"wrote {', '.join(f'{k} = {v:.4g}' for k, v in result.mode().items())} to {written}")
+        print(f"wrote {', '.join(f'{k} = {v:.4g}' for k, v in result.defaults().items())} to {written}")
     elif not result.reaches_target():
         low, high = result.target
         print(f"no grid point reaches the target (3-year DFS {low:g}-{high:g}): the parameter table is left as it is")

@@ -21,11 +21,11 @@ def patient_parameter_table() -> Path:
     return Path(str(resources.files("immunomet.models").joinpath("data", "patient_parameters.yaml")))
 
 
-def run_patient_calibration(out: Path, *, write_defaults: bool = False, patients: int = 300, points: int = 9,
+def run_patient_calibration(out: Path, *, write_defaults: bool = False, patients: int = 1000, points: int = 9,
                             table: Path | None = None):
     """(calibration, hazard-ratio check, path written or None): the patient model's ``k_innate``,
     ``d_tumour`` and ``f_liver_arrest`` on the 3-year DFS (``calibration.patients``), the grid saved to ``out``, then
-    the untreated trial at the posterior mode (the defaults written) checked against the published
+    the untreated trial at the defaults (``PatientCalibration.defaults``, written) checked against the published
     hazard ratios (not a target). Nothing is written when no grid point reaches the target's range."""
     from ..calibration.defaults import calibrated_source
     from ..calibration.patients import calibrate_patients, hazard_ratio_check
@@ -34,7 +34,7 @@ def run_patient_calibration(out: Path, *, write_defaults: bool = False, patients
     result = calibrate_patients(patients=patients, points=points)
     out.mkdir(parents=True, exist_ok=True)
     result.grid.to_csv(out / "patients_grid.csv", index=False)
-    check = hazard_ratio_check(result.mode(), patients=max(patients, 500))
+    check = hazard_ratio_check(result.defaults())  # the built-in cohort: 500 patients, seed 2019
     check.to_csv(out / "patients_check.csv", index=False)
     written = None
     if write_defaults and result.reaches_target():
@@ -44,8 +44,9 @@ def run_patient_calibration(out: Path, *, write_defaults: bool = False, patients
             note = (f"{len(result.grid)}-point grid; marginal median {result.quantile(name, 0.5):.3g}, 90% interval "
                     f"{result.quantile(name, 0.05):.3g}-{result.quantile(name, 0.95):.3g}; 3-year DFS target "
                     f"{result.target[0]:g}-{result.target[1]:g}; docs/patients.md")
-            sources[name] = calibrated_source(patient_model().parameters[name].source, note, "posterior mode")
-        rewrite_parameters(written, result.mode(), sources)
+            sources[name] = calibrated_source(patient_model().parameters[name].source, note,
+                                              "the grid point on the crest of the ridge nearest the marginal medians")
+        rewrite_parameters(written, result.defaults(), sources)
     return result, check, written
 
 
