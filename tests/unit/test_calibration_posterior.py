@@ -200,3 +200,48 @@ def test_the_default_model_meets_every_target_but_liver_weight(plan):
         if not inside:
             outside.append(t.id)
     assert sorted(outside) == ["F1.2", "liver_weight_wt_d21"]
+
+
+def test_group_targets_reduce_to_the_typical_animal_without_spread_and_share_animals_across_sets(plan):
+    """A group of one animal with no spread is the typical animal; with spread, every parameter
+    set gets the same animals (common random numbers: the factors are equal across sets) and the
+    quantity is the group median."""
+    from dataclasses import replace
+
+    from immunomet.calibration.objective import GroupSettings
+    from immunomet.cohorts import Variability
+
+    problem = calibration_problem(plan, ["k_innate", "EC50_il6"])
+    x = np.vstack([problem.defaults(), problem.defaults() + [-0.2, 0.1]])
+    flat = replace(problem, group=GroupSettings(1, Variability(spread=0.0)))
+    assert np.allclose(flat.target_values(x).to_numpy(), problem.target_values(x).to_numpy(), rtol=1e-9, equal_nan=True)
+
+    group = GroupSettings(5, plan.variability, seed=3)
+    matrix = np.vstack([problem.model.compile().parameter_vector(problem.model.parameters)] * 2)
+    matrix[1] *= 1.5
+    rows = group.rows(problem.model, matrix)
+    assert rows.shape == (10, matrix.shape[1])
+    varied = [problem.model.compile().parameter_index[n] for n in plan.variability.varied(problem.model.parameters)]
+    priors = np.array([problem.model.parameters[n].prior for n in plan.variability.varied(problem.model.parameters)])
+    free = ((rows[:, varied] > priors[:, 0]) & (rows[:, varied] < priors[:, 1]))
+    both = free[:5] & free[5:]
+    assert both.mean() > 0.5
+    assert np.allclose((rows[5:, varied] / rows[:5, varied])[both], 1.5, rtol=1e-12)  # same factors, other set
+    assert not np.allclose(rows[0, varied], rows[1, varied])  # animals differ
+    assert np.array_equal(rows, group.rows(problem.model, matrix))  # the seed fixes them
+    assert group.reduce(np.array([1.0, 5, 2, 9, 3, 0, 0, 7, 7, 7])).tolist() == [3.0, 7.0]
+    spread = replace(problem, group=GroupSettings(8, plan.variability))
+    assert np.isfinite(spread.log_posterior(x)).all()
+
+
+def test_group_animals_reach_the_problem_and_the_provenance(plan):
+    """``--group-animals N`` becomes the settings' group size, and the problem's groups are spread as
+    the study's animals."""
+    from immunomet.cli.main import build_parser
+    from immunomet.cli.population_cmd import _calibration_settings
+
+    settings = _calibration_settings(build_parser().parse_args(["calibrate", "--group-animals", "6"]))
+    assert settings.group_animals == 6
+    problem = calibration_problem(plan, ["k_innate"], group_animals=settings.group_animals)
+    assert problem.group.animals == 6 and problem.group.variability == plan.variability
+    assert calibration_problem(plan, ["k_innate"]).group is None

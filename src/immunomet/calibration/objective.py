@@ -6,6 +6,13 @@ is positive (most span orders of magnitude) and linear where it starts at 0. Par
 vectors ``x`` on that scale (``to_values`` / ``to_scale`` convert). ``log_posterior`` simulates
 every quantity the targets need for all sets together: one batched run per injection and
 follow-up, the typical animal of each set under each protocol.
+
+With ``group`` (a ``GroupSettings``) each set is instead a group of virtual animals that differ
+as the study's animals do (``cohorts.Variability`` around the set's values), with the same
+deviates for every set and protocol (common random numbers, so the objective stays a smooth
+function of the parameters), and each quantity is the median over the group. Targets on groups
+see what the replicate experiments see: a finding can hold for the typical animal and not for
+the group median, where the branching process and animal-to-animal spread skew the readouts.
 """
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..cohorts.variability import Variability
 from ..readouts.lab import expected_cohort
 from ..readouts.survival import HumaneEndpoint, crossing_days
 from ..simulate.cohort import parameter_rows, simulate_cohort
@@ -22,15 +30,49 @@ from .targets import SURVIVAL, TAKEN, Quantity, Target
 
 
 @dataclass(frozen=True)
+class GroupSettings:
+    """A group of ``animals`` virtual animals per parameter set, spread as ``variability``; its
+    deviates come from ``SeedSequence(seed)``."""
+
+    animals: int = 16
+    variability: Variability = field(default_factory=Variability)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.animals < 1:
+            raise ValueError(f"GroupSettings.animals must be at least 1, got {self.animals}")
+
+    def rows(self, model: Model, matrix: np.ndarray) -> np.ndarray:
+        """(sets x animals, parameters): each set's values times every animal's log-normal
+        factors (the same factors for every set), clipped to the priors; set-major order."""
+        sigmas = self.variability.sigmas(model.parameters)
+        compiled = model.compile()
+        columns = [compiled.parameter_index[n] for n in sigmas]
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed)))
+        factors = np.exp(rng.standard_normal((self.animals, len(columns))) * np.array(list(sigmas.values())))
+        rows = np.repeat(matrix, self.animals, axis=0)
+        rows[:, columns] *= np.tile(factors, (len(matrix), 1))
+        priors = np.array([model.parameters[n].prior for n in sigmas], dtype=float).reshape(-1, 2)
+        rows[:, columns] = np.clip(rows[:, columns], priors[:, 0], priors[:, 1])
+        return rows
+
+    def reduce(self, values: np.ndarray) -> np.ndarray:
+        """Per set: the median over its animals (NaN where any animal failed)."""
+        return np.median(values.reshape(-1, self.animals), axis=1)
+
+
+@dataclass(frozen=True)
 class CalibrationProblem:
     """``model`` with ``names`` estimated (each uniform on its prior, see module doc) against
-    ``targets``; the typical animal reaches the humane end point at ``endpoint``."""
+    ``targets``; an animal reaches the humane end point at ``endpoint``. Each set is its typical
+    animal, or with ``group`` a group of animals (module doc)."""
 
     model: Model
     names: tuple[str, ...]
     targets: tuple[Target, ...]
     endpoint: HumaneEndpoint = HumaneEndpoint()
     engine: str = "auto"
+    group: GroupSettings | None = None
     log_scale: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -120,6 +162,12 @@ class CalibrationProblem:
         return out
 
     def _simulate_group(self, group: list[Quantity], matrix: np.ndarray) -> dict[Quantity, np.ndarray]:
+        if self.group is not None:
+            values = self._simulate_protocols(group, self.group.rows(self.model, matrix))
+            return {q: self.group.reduce(v) for q, v in values.items()}
+        return self._simulate_protocols(group, matrix)
+
+    def _simulate_protocols(self, group: list[Quantity], matrix: np.ndarray) -> dict[Quantity, np.ndarray]:
         protocols = list(dict.fromkeys(q.protocol for q in group))
         n = len(matrix)
         rows = np.tile(matrix, (len(protocols), 1))

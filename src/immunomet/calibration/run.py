@@ -14,7 +14,7 @@ import pandas as pd
 from ..provenance import software_versions, utc_now
 from .defaults import calibrated_source, fixed_source
 from .identifiability import Estimability, candidate_parameters, rank_estimability, sensitivity_matrix
-from .objective import CalibrationProblem
+from .objective import CalibrationProblem, GroupSettings
 from .posterior import PosteriorSample, SamplerSettings, sample_posterior
 from .targets import Z95, calibration_targets
 
@@ -24,12 +24,15 @@ class CalibrationSettings:
     """``cutoff`` of the estimability ranking; ``max_share``: a parameter whose 90% posterior
     interval in the first posterior covers more than this share of its prior width is not
     identifiable in practice and is fixed at its MAP value before the final posterior (1 keeps
-    every estimable parameter); the sampler's settings."""
+    every estimable parameter); the sampler's settings; ``group_animals`` > 0 puts the targets on
+    the median of that many virtual animals spread as in the study (``objective.GroupSettings``)
+    instead of the typical animal."""
 
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     cutoff: float = 1.0
     engine: str = "auto"
     max_share: float = 0.5
+    group_animals: int = 0
 
 
 SEARCH_FLOOR = 10.0  # target uncertainties per prior width below which a candidate is not searched
@@ -130,7 +133,8 @@ class CalibrationResult:
         self.targets_table().to_csv(folder / "targets.csv", index=False)
         model = self.problem.model
         meta = {"model": model.name, "model_hash": model.hash, "finished": utc_now(), **software_versions(),
-                "settings": {"cutoff": self.settings.cutoff, "engine": self.settings.engine}, "estimated": list(self.problem.names),
+                "settings": {"cutoff": self.settings.cutoff, "engine": self.settings.engine,
+                             "group_animals": self.settings.group_animals}, "estimated": list(self.problem.names),
                 "cutoff": self.estimability.cutoff, "targets": [t.id for t in self.problem.targets],
                 "searched": list(self.searched), "search_floor": SEARCH_FLOOR,
                 "max_share": self.settings.max_share, "widely_spread": self.widely_spread(),
@@ -140,13 +144,16 @@ class CalibrationResult:
         return folder
 
 
-def calibration_problem(plan, names=None, engine: str = "auto", model=None) -> CalibrationProblem:
+def calibration_problem(plan, names=None, engine: str = "auto", model=None, group_animals: int = 0
+                        ) -> CalibrationProblem:
     """The problem on the built-in study ``plan``: every target, ``names`` estimated (default: every
-    candidate), on ``model`` (default: the plan's)."""
+    candidate), on ``model`` (default: the plan's); with ``group_animals`` the targets are on groups
+    of that many animals spread as the plan's (``objective.GroupSettings``)."""
     model = model or plan.model
     names = candidate_parameters(model) if names is None else names
+    group = GroupSettings(group_animals, plan.variability) if group_animals else None
     return CalibrationProblem(model, tuple(names), tuple(calibration_targets(plan)), endpoint=plan.endpoint,
-                              engine=engine)
+                              engine=engine, group=group)
 
 
 def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(), *,
@@ -165,14 +172,17 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
 
     from .posterior import find_map
 
-    full = calibration_problem(plan, engine=settings.engine)
+    def problem_of(names, model=None) -> CalibrationProblem:
+        return calibration_problem(plan, names, settings.engine, model, settings.group_animals)
+
+    full = problem_of(None)
     norms = np.linalg.norm(sensitivity_matrix(full).to_numpy(), axis=0)
-    search = calibration_problem(plan, [n for n, v in zip(full.names, norms) if v >= SEARCH_FLOOR], settings.engine)
+    search = problem_of([n for n, v in zip(full.names, norms) if v >= SEARCH_FLOOR])
     with tqdm(total=settings.sampler.map_iterations, desc="MAP (CMA-ES)", unit="gen", disable=not progress) as b:
         x_map = find_map(search, search.defaults(), settings.sampler.map_iterations, settings.sampler.seed, b.update)
     at_map = plan.model.with_parameters(dict(zip(search.names, search.to_values(x_map))))
     estimability = rank_estimability(
-        sensitivity_matrix(calibration_problem(plan, search.names, settings.engine, at_map)), settings.cutoff)
+        sensitivity_matrix(problem_of(search.names, at_map)), settings.cutoff)
     previous = plan.model.parameters
 
     def sample(problem):
@@ -180,12 +190,12 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
         posterior.scales["defaults"] = [previous[n].value for n in problem.names]  # before calibration
         return posterior
 
-    problem = calibration_problem(plan, estimability.estimable, settings.engine, at_map)
+    problem = problem_of(estimability.estimable, at_map)
     posterior, screen = sample(problem), None
     shares = posterior.interval_shares()
     narrow = [n for n in problem.names if shares[n] <= settings.max_share]
     if narrow and len(narrow) < len(problem.names):
         screen = posterior.summary()
-        problem = calibration_problem(plan, narrow, settings.engine, at_map)
+        problem = problem_of(narrow, at_map)
         posterior = sample(problem)
     return CalibrationResult(problem, estimability, posterior, settings, search.names, plan.model, screen)

@@ -33,6 +33,9 @@ def register(sub) -> None:
                    help="fix at the MAP, and sample the rest again, the parameters whose 90%% interval in the first "
                         "posterior covers more than this share of the prior width (default 0.5; 1 keeps all)")
     p.add_argument("--seed", type=nonnegative_int, default=1)
+    p.add_argument("--group-animals", type=nonnegative_int, default=0, metavar="N",
+                   help="targets on the median of N virtual animals spread as in the study, instead of the typical "
+                        "animal (default 0: typical animal; costs about N times as much)")
     p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto")
     p.add_argument("--write-defaults", action="store_true",
                    help="write the posterior medians (and the fixed parameters' reasons) into the mouse parameter "
@@ -112,7 +115,7 @@ def _calibration_settings(args: argparse.Namespace):
     sampler = SamplerSettings(walkers=args.walkers, steps=args.steps, burn_in=args.burn_in, seed=args.seed,
                               map_iterations=args.map_iterations)
     return CalibrationSettings(sampler=sampler, cutoff=args.cutoff, engine=args.engine,
-                               max_share=args.max_share)
+                               max_share=args.max_share, group_animals=args.group_animals)
 
 
 def predict(args: argparse.Namespace) -> int:
