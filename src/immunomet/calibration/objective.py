@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..cohorts.variability import Variability
+from ..errors import SpecError
 from ..readouts.lab import expected_cohort
 from ..readouts.survival import HumaneEndpoint, crossing_days
 from ..simulate.cohort import parameter_rows, simulate_cohort
@@ -40,7 +41,7 @@ class GroupSettings:
 
     def __post_init__(self) -> None:
         if self.animals < 1:
-            raise ValueError(f"GroupSettings.animals must be at least 1, got {self.animals}")
+            raise SpecError(f"group animals: must be at least 1, got {self.animals}")
 
     def rows(self, model: Model, matrix: np.ndarray) -> np.ndarray:
         """(sets x animals, parameters): each set's values times every animal's log-normal
