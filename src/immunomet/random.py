@@ -29,7 +29,7 @@ def animal_seed(seed: int, index: int) -> np.random.SeedSequence:
 
 def animal_rng(seed: int | ISeedSequence) -> np.random.Generator:
     """A generator for one animal from an int seed or its SeedSequence (or a ``SeededStream``)."""
-    if isinstance(seed, (SeededStream, np.random.SeedSequence)) or isinstance(seed, ISeedSequence):
+    if isinstance(seed, ISeedSequence):  # a SeedSequence or a SeededStream
         return np.random.Generator(np.random.PCG64(seed))
     return np.random.default_rng(np.random.SeedSequence(int(seed)))
 

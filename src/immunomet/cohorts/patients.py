@@ -115,8 +115,6 @@ class PatientPopulation:
                         tuple(s.colonisation for s in seeds), tuple(s.measurement for s in seeds))
 
 
-
-
 @dataclass(frozen=True, eq=False)
 class Patients:
     """Drawn patients: index, parameter matrix (model order), covariates, stratum and seed streams."""

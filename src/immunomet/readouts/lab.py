@@ -231,9 +231,9 @@ class _FlowDraws:
     CD8+ / CD11c+ (a gate with no parent events is NaN and draws nothing)."""
 
     def __init__(self, fractions: dict, noise: MeasurementNoise):
-        self.events = noise.flow_events
-        self.unit = {name: np.clip(np.asarray(f, dtype=float), 0.0, 1.0).tolist() for name, f in fractions.items()}
-        self.exact = {name: 100.0 * np.asarray(fractions[name], dtype=float) for name in _FLOW}
+        self.events, self.fractions = noise.flow_events, fractions
+        self.unit = ({name: np.clip(np.asarray(f, dtype=float), 0.0, 1.0).tolist() for name, f in fractions.items()}
+                     if self.events else {})
         self.out = {name: [] for name in _FLOW}
 
     def draw(self, a: int, rng) -> None:
@@ -249,7 +249,7 @@ class _FlowDraws:
 
     def percentages(self) -> dict[str, np.ndarray]:
         if self.events == 0:
-            return self.exact
+            return {name: 100.0 * np.asarray(self.fractions[name], dtype=float) for name in _FLOW}
         return {name: np.array(values, dtype=float) for name, values in self.out.items()}
 
 

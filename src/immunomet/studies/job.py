@@ -133,8 +133,8 @@ def simulate_animals(plan: StudyPlan, a: int, start: int, stop: int) -> Tables:
     matrix = np.tile(compiled.parameter_vector(model.parameters), (len(seeds), 1))
     matrix[:, [compiled.parameter_index[n] for n in names]] = values
     colonisation = [s.colonisation for s in seeds]
-    cohort = simulate_cohort(model, arm.protocol, colonisation, parameters=matrix,
-                             options=plan.solver, engine=plan.engine)
+    cohort = simulate_cohort(model, arm.protocol, colonisation, parameters=matrix, options=plan.solver,
+                             engine=plan.engine)
     injection_day = arm.protocol.injection.day
     day, death, free = survival(cohort, plan.endpoint, [animal_rng(c) for c in child_sequences(colonisation, 1)])
     animals = np.arange(start, stop)

@@ -131,7 +131,6 @@ class TrialJob(ArmChunkedJob):
     def check_size(self, allow_large: bool = False) -> None:
         check_individuals(self.plan.patients_per_arm * len(self.plan.arms), "patients_per_arm", "patients", allow_large)
 
-
     def run_task(self, task: Task, tick=None) -> Tables:
         a, start, stop = task.key
         return {"patients": simulate_patients(self.plan, self.plan.arms[a], start, stop)}
