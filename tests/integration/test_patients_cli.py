@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from immunomet.analysis.dfs import PUBLISHED_COHORTS, beside_published, dfs_by_il6
+from immunomet.analysis.dfs import PUBLISHED_COHORTS, beside_published, dfs_by_il6, serum_strata
 from immunomet.analysis.findings import FINDINGS, check_findings
 from immunomet.analysis.trials import schoenfeld_per_arm
 from immunomet.studies import load_builtin_trial, plan_trial, run_trial
@@ -49,9 +49,16 @@ def test_published_table_has_every_cohort_and_the_same_model(cohort):
                              reps=50)
     assert list(table["study"]) == [c.study for c in PUBLISHED_COHORTS]
     assert table.loc[0, "published"] == "HR 1.81 (1.03-3.15)"
-    assert (table["hr"] > 1).all()  # high IL-6 relapses more at every cut-off
-    # the default cut-off (34% high, Feng 2023) is the cohort's own stratification
-    assert table.loc[0, "hr"] == pytest.approx(dfs_by_il6(result.patients)["hr"]["hr"], rel=0.1)
+    serum = table["model split by"] == "serum IL-6"
+    assert list(serum) == [c.stratifier == "serum" for c in PUBLISHED_COHORTS] and serum[0]  # Feng: serum
+    assert (table.loc[~serum, "hr"] > 1).all()  # high tumour IL-6 relapses more
+    # Feng's row is the cohort split by its serum samples, top 34%
+    feng = dfs_by_il6(serum_strata(result.patients, 0.34))["hr"]["hr"]
+    assert table.loc[0, "hr"] == pytest.approx(feng)
+    # a run made before serum samples existed still gets its tumour rows
+    old = beside_published(result.patients.drop(columns="serum_il6_measured"),
+                           lambda f: plan.population.tumour_il6.quantile(plan.model, 1 - f), reps=50)
+    assert old["model DFS HR"].iloc[0].startswith("-") and old.loc[~serum, "hr"].notna().all()
 
 
 def test_schoenfeld_known_value():

@@ -31,6 +31,22 @@ def test_an_edit_of_an_unknown_parameter_is_one_clear_error():
             "value": 1, "unit": "1", "prior": [0, 2], "source": "assumed: test"}}})
 
 
+def test_a_human_prior_widens_the_mouse_prior_around_the_value_and_says_why():
+    mouse = mouse_model().parameters
+    edits = {"priors": {"p_il6_basal": {"relative": [0.1, 20], "why": "people differ"}}}
+    p = human_parameters(mouse, edits)["p_il6_basal"]
+    assert p.value == mouse.value("p_il6_basal") and p.prior == pytest.approx((0.1 * p.value, 20 * p.value))
+    assert p.source.startswith(mouse["p_il6_basal"].source) and "people differ" in p.source
+    # the shipped edit: host IL-6 may spread 3 SDs of the CoLaus covariate either side
+    shipped = patient_model().parameters["p_il6_basal"]
+    widest = 10 ** (2.9 * 0.5)
+    assert shipped.prior[1] / shipped.value >= widest and shipped.value / shipped.prior[0] >= widest
+    assert "CoLaus" in shipped.source
+    for bad in ({"relative": [2, 3], "why": "x"}, {"relative": [0.5, 2]}, {"why": "x"}):
+        with pytest.raises(SpecError, match="priors.p_il6_basal"):
+            human_parameters(mouse, {"priors": {"p_il6_basal": bad}})
+
+
 @pytest.mark.parametrize("agent, half_life_days, source", [("atezolizumab", 27.0, "Tecentriq label: 27 d"),
                                                            ("tocilizumab", 15.0, "linear PK, V 7 L / CL 0.3 L/day")])
 def test_human_antibody_terminal_half_life(agent, half_life_days, source):
@@ -67,6 +83,34 @@ def test_the_il6_assay_error_is_independent_of_the_relapse_draw():
     assert abs(np.corrcoef(error, relapse_level)[0, 1]) < 4 / np.sqrt(400)
 
 
+def test_host_il6_spreads_the_simulated_serum_il6_as_the_covariate_says():
+    """Serum IL-6 at steady state is proportional to host production, so the simulated
+    postoperative serum spreads between patients about as the host covariate (0.50 decades,
+    CoLaus) and hardly follows tumour IL-6 (the occult cells are too few); the serum sample adds
+    its sourced error (0.14 decades) from its own stream. Without the covariate it spreads little."""
+    spec = parse_trial({"name": "t", "seed": 5, "patients_per_arm": 300, "follow_up_years": 1, "arms": [{"name": "c"}]})
+    plan = plan_trial(spec)
+    table = simulate_patients(plan, plan.arms[0], 0, 300).to_pandas()
+    serum = np.log10(table["serum_il6"])
+    assert 0.40 < serum.std() < 0.60
+    assert abs(np.corrcoef(serum, np.log10(table["tumour_il6"]))[0, 1]) < 0.2
+    error = np.log10(table["serum_il6_measured"] / table["serum_il6"])
+    assert 0.11 < error.std() < 0.17 and abs(np.corrcoef(error, serum)[0, 1]) < 0.2
+    narrow = plan_trial(parse_trial({**spec.model_dump(), "population": {"host_il6_sd_decades": 0}}))
+    flat = simulate_patients(narrow, narrow.arms[0], 0, 300).to_pandas()
+    assert np.log10(flat["serum_il6"]).std() < 0.3
+
+
+def test_serum_strata_put_the_top_share_of_serum_samples_high():
+    import pandas as pd
+
+    from immunomet.analysis.dfs import HIGH, serum_strata
+
+    table = pd.DataFrame({"status": ["success"] * 99 + ["failed"], "serum_il6_measured": np.arange(100.0)})
+    split = serum_strata(table, 0.34)
+    assert len(split) == 99 and set(split.loc[split["il6_stratum"] == HIGH, "serum_il6_measured"]) == set(range(65, 99))
+
+
 def test_patients_are_the_same_whatever_the_chunks():
     plan = plan_trial(parse_trial({"name": "t", "seed": 3, "patients_per_arm": 6, "arms": [{"name": "c"}]}))
     whole = simulate_patients(plan, plan.arms[0], 0, 6).to_pandas()
@@ -98,6 +142,7 @@ def test_trial_schedules_and_paired_arms():
      "arms[0].treatments[0]: unknown agent 'aspirin'"),
     ({"arms": [{"name": "a"}], "patients": 5}, "patients: unknown field; allowed: name"),
     ({"arms": [{"name": "a"}, {"name": "a"}]}, "arm names must be unique"),
+    ({"arms": [{"name": "a"}], "population": {"serum_day": -1}}, "population.serum_day"),
     ({"arms": [{"name": "a", "treatments": [{"agent": "tocilizumab", "dose": "1mg", "days": [4000]}]}]},
      "after the end of follow-up"),
 ])
@@ -126,12 +171,13 @@ def test_scipy_engine_over_processes_gives_the_same_patients():
 def test_trial_populations_default_to_the_cohorts_sourced_covariates():
     """A trial that leaves the population alone gets the same covariates, sources included, as the
     built-in cohort (one value, one source); a trial that edits a spread says so in the source."""
-    from immunomet.cohorts.patients import LIVER_SEEDING, TUMOUR_IL6
+    from immunomet.cohorts.patients import HOST_IL6, LIVER_SEEDING, TUMOUR_IL6
     from immunomet.studies.trial import population_of
     from immunomet.studies.trial_spec import PopulationSpec, TrialSpec
 
     spec = TrialSpec(name="t", arms=[{"name": "control"}])
     assert population_of(spec).tumour_il6 == TUMOUR_IL6 and population_of(spec).liver_seeding == LIVER_SEEDING
+    assert population_of(spec).host_il6 == HOST_IL6 and population_of(spec) == PatientPopulation()
     assert "TCGA" in TUMOUR_IL6.source
     edited = spec.model_copy(update={"population": PopulationSpec(tumour_il6_sd_decades=0.5)})
     assert population_of(edited).tumour_il6.sd_decades == 0.5

@@ -24,9 +24,20 @@ def dfs_table(patients: pd.DataFrame, group: str = "il6_stratum") -> pd.DataFram
                          "death": patients["relapse"].to_numpy(bool)})
 
 
-def restratify(patients: pd.DataFrame, cutoff: float) -> pd.DataFrame:
-    """The same patients with IL-6 high meaning tumour IL-6 above ``cutoff``."""
-    return patients.assign(il6_stratum=np.where(patients["tumour_il6_measured"] > cutoff, HIGH, LOW))
+MEASURES = {"tumour": "tumour_il6_measured", "serum": "serum_il6_measured"}
+
+
+def restratify(patients: pd.DataFrame, cutoff: float, measure: str = "tumour") -> pd.DataFrame:
+    """The same patients with IL-6 high meaning the ``measure`` (tumour IL-6, or the serum IL-6
+    sample) above ``cutoff``."""
+    return patients.assign(il6_stratum=np.where(patients[MEASURES[measure]] > cutoff, HIGH, LOW))
+
+
+def serum_strata(patients: pd.DataFrame, high_fraction: float) -> pd.DataFrame:
+    """The successful patients split by their serum IL-6 sample: the top ``high_fraction`` of this
+    cohort are IL-6 high (a cohort quantile, as in a published cohort's share)."""
+    ok = patients[patients["status"] == "success"]
+    return restratify(ok, float(np.quantile(ok[MEASURES["serum"]], 1.0 - high_fraction)), "serum")
 
 
 def dfs_at(table: pd.DataFrame, arms: list[str], years=(1, 3, 5)) -> pd.DataFrame:
@@ -68,26 +79,29 @@ class PublishedCohort:
     hr: float = float("nan")
     hr_low: float = float("nan")
     hr_high: float = float("nan")
+    stratifier: str = "tumour"  # what the virtual cohort is split by: "tumour" IL-6 or a "serum" IL-6 sample
 
 
 PUBLISHED_COHORTS = (
-    PublishedCohort("Feng 2023", 122, 0.34, "tumour IL-6", "DFS", "HR 1.81 (1.03-3.15)", 1.81, 1.03, 3.15),
+    PublishedCohort("Feng 2023", 122, 0.34, "postoperative serum IL-6", "DFS", "HR 1.81 (1.03-3.15)", 1.81, 1.03,
+                    3.15, stratifier="serum"),
     PublishedCohort("Padova 2000", 208, None, "serum IL-6 > 10 pg/mL", "overall survival",
-                    "RR 1.82; 5-y survival 83% vs 56%", 1.82),
+                    "RR 1.82; 5-y survival 83% vs 56%", 1.82, stratifier="serum"),
     PublishedCohort("Li 2018", 105, 60 / 105, "tumour IL-6 (IHC)", "overall survival",
                     "median 25.5 vs 46 months, p = 0.013"),
-    PublishedCohort("Shiga 2016", 233, 57 / 233, "serum IL-6 > 6.3 pg/mL", "not given in PARAMETERS.md",
-                    "57 of 233 high"),
+    PublishedCohort("Shiga 2016", 233, 57 / 233, "preoperative serum IL-6 > 6.3 pg/mL", "not given in PARAMETERS.md",
+                    "57 of 233 high", stratifier="serum"),
 )
 
 
 def beside_published(patients: pd.DataFrame, cutoff_at, cohorts=PUBLISHED_COHORTS, *, reps: int = 500,
                      seed: int = 0, default_fraction: float = 0.34) -> pd.DataFrame:
     """For each published cohort: the virtual cohort's HR (high vs low) with that cohort's share of
-    IL-6-high patients (``cutoff_at(fraction)`` gives the cut-off), and the share of virtual
+    IL-6-high patients, split by what the cohort measured (tumour IL-6: ``cutoff_at(fraction)``
+    gives the cut-off; a serum sample: the cohort's own quantile), and the share of virtual
     cohorts of the published size whose log-rank test finds the difference (p < 0.05). The model
-    and its patients are the same for every row; only the cut-off and the cohort size differ.
-    A cohort whose share of IL-6-high patients is not known uses ``default_fraction``."""
+    and its patients are the same for every row; only the measure, the cut-off and the cohort
+    size differ. A cohort whose share of IL-6-high patients is not known uses ``default_fraction``."""
     from .logrank import logrank_labelled
 
     ok = patients[patients["status"] == "success"]
@@ -95,7 +109,12 @@ def beside_published(patients: pd.DataFrame, cutoff_at, cohorts=PUBLISHED_COHORT
     rows = []
     for c in cohorts:
         fraction = c.high_fraction if c.high_fraction is not None else default_fraction
-        table = dfs_table(restratify(ok, cutoff_at(fraction)))
+        if c.stratifier == "serum" and MEASURES["serum"] not in ok:  # a run made before serum samples existed
+            rows.append({"study": c.study, "n": c.n, "measure": c.measure, "published": c.published,
+                         "model DFS HR": "- (this run has no serum IL-6 samples)"})
+            continue
+        split = serum_strata(ok, fraction) if c.stratifier == "serum" else restratify(ok, cutoff_at(fraction))
+        table = dfs_table(split)
         hr = hazard_ratio_row(table, HIGH, LOW)
         t, e, high = (table["survival_day"].to_numpy(), table["death"].to_numpy(), (table["arm"] == HIGH).to_numpy())
         i = rng.integers(0, len(t), (reps, c.n))  # one virtual cohort of the published size per row
@@ -106,6 +125,7 @@ def beside_published(patients: pd.DataFrame, cutoff_at, cohorts=PUBLISHED_COHORT
         overlap = hr["hr_low"] <= c.hr_high and hr["hr_high"] >= c.hr_low if np.isfinite(c.hr_low) else None
         share = f"{100 * fraction:.0f}" + ("" if c.high_fraction is not None else " (not given; default)")
         rows.append({"study": c.study, "n": c.n, "IL-6 high %": share, "measure": c.measure,
+                     "model split by": f"{c.stratifier} IL-6",
                      "outcome": c.outcome, "published": c.published,
                      "model DFS HR": f"{hr['hr']:.2f} ({hr['hr_low']:.2f}-{hr['hr_high']:.2f})",
                      "95% CIs overlap": {True: "yes", False: "no", None: "-"}[overlap],

@@ -16,11 +16,11 @@ import yaml
 
 from ..readouts import UNITS
 from ..studies import load_builtin_trial, parse_study, plan_study, plan_trial, run_study, run_trial
-from .dfs import HIGH, LOW, dfs_at, dfs_table, hazard_ratio_row
+from .dfs import HIGH, LOW, dfs_at, dfs_table, hazard_ratio_row, serum_strata
 from .survival import kaplan_meier
 
 EXTRA_UNITS = {"survival_median": "days", "tumour_taken": "share of mice", "dfs_3y": "share of patients",
-               "dfs_hr_il6_high": "hazard ratio"}
+               "dfs_hr_serum_il6_high": "hazard ratio"}
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ def _patient_values(magnitudes: list[Magnitude], patients: int, seed: int) -> di
         if m.readout == "dfs_3y":
             overall = table.assign(arm="all")
             out[m.id] = float(dfs_at(overall, ["all"], years=(3,))["dfs_3y_%"].iloc[0]) / 100.0
-        elif m.readout == "dfs_hr_il6_high":
-            out[m.id] = float(hazard_ratio_row(table, HIGH, LOW)["hr"])
+        elif m.readout == "dfs_hr_serum_il6_high":  # as the published cohorts measured: a serum sample
+            out[m.id] = float(hazard_ratio_row(dfs_table(serum_strata(cohort, 0.34)), HIGH, LOW)["hr"])
     return out
 
 

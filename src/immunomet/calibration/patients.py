@@ -162,26 +162,33 @@ def calibrate_patients(mouse=None, *, parameters=PARAMETERS, points: int = 9, pa
     return PatientCalibration(tuple(parameters), grid, (t_low, t_high))
 
 
-def hazard_ratio_check(values: dict, *, patients: int = 500) -> pd.DataFrame:
+def hazard_ratio_check(values: dict, *, patients: int = 500, seed: int | None = None) -> pd.DataFrame:
     """The untreated trial with the patient parameters at ``values``: the model's 3-year DFS and its hazard
-    ratio of relapse, IL-6 high against low (Cox, with CI), beside the published values
-    (magnitudes.yaml: Feng 2023's CI 1.03-3.15; the pooled meta-analysis 1.76-5.01 in its source)."""
+    ratios of relapse, IL-6 high against low (Cox, with CI): split by a postoperative serum IL-6 sample
+    as Feng 2023 did (beside magnitudes.yaml's range: Feng's CI 1.03-3.15), and by tumour IL-6 (F8's
+    strata, which no cohort with a published HR measured)."""
     from dataclasses import replace
 
-    from ..analysis.dfs import HIGH, LOW, dfs_at, dfs_table, hazard_ratio_row
+    from ..analysis.dfs import HIGH, LOW, dfs_at, dfs_table, hazard_ratio_row, serum_strata
     from ..studies import run_trial
 
-    plan = patient_plan(patients=patients)
+    plan = patient_plan(patients=patients, seed=seed)
     plan = replace(plan, model=plan.model.with_parameters(values))
-    table = dfs_table(run_trial(plan).patients)
-    hr = hazard_ratio_row(table, HIGH, LOW)
+    cohort = run_trial(plan).patients
+    table = dfs_table(cohort)
     overall = float(dfs_at(table.assign(arm="all"), ["all"], years=(3,))["dfs_3y_%"].iloc[0]) / 100.0
     published = {m.readout: m for m in load_magnitudes() if m.on_patients}
+    feng = published["dfs_hr_serum_il6_high"]
     rows = [{"quantity": "DFS at 3 years", "model": overall, "low": published["dfs_3y"].low,
-             "high": published["dfs_3y"].high, "use": "calibration target"},
-            {"quantity": "hazard ratio of relapse, IL-6 high vs low", "model": hr["hr"], "model_low": hr["hr_low"],
-             "model_high": hr["hr_high"], "low": published["dfs_hr_il6_high"].low,
-             "high": published["dfs_hr_il6_high"].high, "use": "check (not calibrated)"}]
+             "high": published["dfs_3y"].high, "use": "calibration target"}]
+    for quantity, split, low, high, use in (
+            ("hazard ratio of relapse, serum IL-6 high vs low (Feng's measure)",
+             serum_strata(cohort, plan.population.high_fraction), feng.low, feng.high, "check (not calibrated)"),
+            ("hazard ratio of relapse, tumour IL-6 high vs low (F8's strata)", cohort, float("nan"), float("nan"),
+             "F8 (its direction)")):
+        hr = hazard_ratio_row(dfs_table(split), HIGH, LOW)
+        rows.append({"quantity": quantity, "model": hr["hr"], "model_low": hr["hr_low"], "model_high": hr["hr_high"],
+                     "low": low, "high": high, "use": use})
     out = pd.DataFrame(rows)
     out["inside"] = (out["model"] >= out["low"]) & (out["model"] <= out["high"])
     return out

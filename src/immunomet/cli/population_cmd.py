@@ -45,7 +45,7 @@ def register(sub) -> None:
     p.add_argument("--patients", action="store_true",
                    help="calibrate the patient model instead: k_innate, d_tumour and f_liver_arrest on the published "
                         "3-year DFS (a grid posterior over the untreated virtual cohort), then check the DFS hazard "
-                        "ratio by tumour IL-6 against the published CIs")
+                        "ratio by serum IL-6 (as Feng 2023 measured) against the published CI")
     p.add_argument("--cohort", type=positive_int, default=1000,
                    help="with --patients: virtual patients per grid point (default 1000)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/calibrate-TIME)")

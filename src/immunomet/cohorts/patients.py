@@ -11,6 +11,11 @@ covariates are drawn from their own log-normal distributions:
   primary), as in a real cohort; the default 0 stratifies on the true value.
 - liver seeding (``f_liver_arrest``): the share of disseminated cells lodged in the liver, which
   differs between patients by orders of magnitude.
+- host IL-6 (``p_il6_basal``): resting IL-6 production of the host, which sets serum IL-6 after
+  resection and differs between people by half a decade (CoLaus).
+
+``measured_serum`` turns the simulated postoperative serum IL-6 into one sample with its sourced
+error: the measurement Feng 2023 and other serum cohorts stratified by.
 
 Patient ``i`` of a group draws from ``animal_seeds(seed, group, i)``: the same seed gives the
 same patients whatever the chunking. The error of the IL-6 assay comes from a child of the
@@ -70,6 +75,14 @@ TUMOUR_IL6 = Covariate(
            "output, stroma included, is what the per-cell value stands for (docs/patients.md)")
 LIVER_SEEDING = Covariate("f_liver_arrest", 0.75, "share of disseminated cells lodged in the liver",
                           source="assumed: liver seeding differs between patients by orders of magnitude")
+HOST_IL6 = Covariate(
+    "p_il6_basal", 0.50, "host basal IL-6 production (pg/day)",
+    source="resting serum IL-6 of 6,085 adults: median 1.47, IQR 0.71-3.53 pg/mL, SD 0.52 decades (CoLaus, "
+           "Marques-Vidal et al. 2011, PLoS One 6:e21002), less one sample's within-person and analytical error "
+           "(0.14 decades, SERUM_SAMPLE_SD): 0.50 decades between people's long-run levels; serum IL-6 is "
+           "proportional to production at steady state. Post-MI patients: 0.20 (Karakas et al. 2010, Clin Chem 56:861)")
+SERUM_SAMPLE_SD = 0.14  # decades: one serum IL-6 sample's within-person + analytical error (AIRGENE, Karakas 2010)
+SERUM_SAMPLE_DAY = 7.0  # postoperative day of the serum sample (Feng 2023: after surgery, about one week)
 
 
 @dataclass(frozen=True)
@@ -81,19 +94,24 @@ class PatientPopulation:
     variability: Variability = field(default_factory=lambda: Variability(spread=0.25))
     high_fraction: float = 0.34
     assay_sd_decades: float = 0.0  # error of the IL-6 assay on the primary (0: patients stratified exactly)
+    host_il6: Covariate = HOST_IL6
+    serum_day: float = SERUM_SAMPLE_DAY
+    serum_sd_decades: float = SERUM_SAMPLE_SD
 
     def __post_init__(self) -> None:
         if not 0.0 < self.high_fraction < 1.0:
             raise SpecError(f"il6_high_fraction: must be between 0 and 1, got {self.high_fraction}")
-        if not self.assay_sd_decades >= 0:
-            raise SpecError(f"il6_assay_sd_decades: must be >= 0, got {self.assay_sd_decades}")
+        for name, value in (("il6_assay_sd_decades", self.assay_sd_decades),
+                            ("serum_sd_decades", self.serum_sd_decades), ("serum_day", self.serum_day)):
+            if not value >= 0:
+                raise SpecError(f"{name}: must be >= 0, got {value}")
 
     def il6_cutoff(self, model: Model) -> float:
         """Tumour IL-6 secretion above which a patient counts as IL-6 high."""
         return self.tumour_il6.quantile(model, 1.0 - self.high_fraction)
 
     def draw(self, model: Model, indices, seed: int, group: str) -> "Patients":
-        """Patients ``indices`` of ``group``: each one's parameters (variability, then its two
+        """Patients ``indices`` of ``group``: each one's parameters (variability, then its
         covariates, from its own parameter stream), IL-6 stratum and seed streams."""
         indices = np.asarray(list(indices), dtype=np.int64)
         seeds = animal_seeds_many(seed, group, indices)
@@ -103,16 +121,24 @@ class PatientPopulation:
         names, values = self.variability.draw(model.parameters, rngs)
         matrix[:, [compiled.parameter_index[n] for n in names]] = values
         covariates = {}
-        for cov in (self.tumour_il6, self.liver_seeding):
+        for cov in (self.tumour_il6, self.liver_seeding, self.host_il6):
             covariates[cov.parameter] = matrix[:, compiled.parameter_index[cov.parameter]] = cov.draw(model, rngs)
         il6 = covariates[self.tumour_il6.parameter]
-        # the assay error: a child of the measurement stream, derived without changing it
+        # the assay error: a child of the measurement stream, derived without changing it (serum: a second child)
         assay = child_sequences([s.measurement for s in seeds], 0)
         error = np.array([animal_rng(stream).standard_normal() for stream in assay])
         measured = il6 * 10 ** (self.assay_sd_decades * error)
         stratum = np.where(measured > self.il6_cutoff(model), "IL-6 high", "IL-6 low")
         return Patients(indices, matrix, il6, measured, stratum, covariates[self.liver_seeding.parameter],
                         tuple(s.colonisation for s in seeds), tuple(s.measurement for s in seeds))
+
+
+    def measured_serum(self, serum: np.ndarray, measurement_seeds) -> np.ndarray:
+        """One serum sample per patient: the simulated serum IL-6 on ``serum_day`` (``serum``) with
+        the sample's log-normal error, drawn from a second child of each measurement stream."""
+        sample = child_sequences(list(measurement_seeds), 1)
+        error = np.array([animal_rng(stream).standard_normal() for stream in sample])
+        return np.asarray(serum, float) * 10 ** (self.serum_sd_decades * error)
 
 
 @dataclass(frozen=True, eq=False)

@@ -30,7 +30,7 @@ HUMAN_DRUG_NAMES = {
 
 
 def human_parameters(mouse: ParameterSet, edits: dict) -> ParameterSet:
-    """Apply the scaling groups and overrides of ``edits`` to the mouse parameter set."""
+    """Apply the scaling groups, overrides and human priors of ``edits`` to the mouse parameter set."""
     params = {name: p for name, p in mouse.items()}
     for group, spec in edits.get("scaling", {}).items():
         factor = float(spec["factor"])
@@ -45,7 +45,26 @@ def human_parameters(mouse: ParameterSet, edits: dict) -> ParameterSet:
         if name not in params:
             raise SpecError(f"patient_parameters.yaml: overrides: {name!r} is not a mouse-model parameter")
         params[name] = p
+    for name, spec in (edits.get("priors") or {}).items():
+        params[name] = _human_prior(params, name, spec)
     return ParameterSet(params.values())
+
+
+def _human_prior(params: dict, name: str, spec: dict):
+    """Parameter ``name`` with the prior ``spec["relative"]`` x its value; its source says why."""
+    where = f"patient_parameters.yaml: priors.{name}"
+    if name not in params:
+        raise SpecError(f"{where}: {name!r} is not a mouse-model parameter")
+    try:
+        low, high = (float(x) for x in spec["relative"])
+        why = str(spec["why"])
+    except (KeyError, TypeError, ValueError):
+        raise SpecError(f"{where}: needs 'relative: [low, high]' (multiples of the value) and 'why'") from None
+    if not 0 < low <= 1 <= high:
+        raise SpecError(f"{where}: relative must satisfy 0 < low <= 1 <= high, got [{low}, {high}]")
+    p = params[name]
+    source = f"{p.source}; human prior {low:g}-{high:g} x value: {why}"
+    return replace(p, prior=(p.value * low, p.value * high), source=source)
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..cohorts import Variability
-from ..cohorts.patients import LIVER_SEEDING, TUMOUR_IL6, Covariate, PatientPopulation
+from ..cohorts.patients import HOST_IL6, LIVER_SEEDING, TUMOUR_IL6, Covariate, PatientPopulation
 from ..errors import ImmunometError, SpecError
 from ..jobs import Task, Tables, executor_for, run_job
 from ..models import load_model
@@ -63,8 +63,9 @@ def population_of(spec: TrialSpec) -> PatientPopulation:
     return PatientPopulation(
         tumour_il6=_covariate(TUMOUR_IL6, pop.tumour_il6_sd_decades, pop.tumour_il6_median),
         liver_seeding=_covariate(LIVER_SEEDING, pop.liver_seeding_sd_decades, pop.liver_seeding_median),
+        host_il6=_covariate(HOST_IL6, pop.host_il6_sd_decades, None),
         variability=Variability(spread=pop.spread), high_fraction=pop.il6_high_fraction,
-        assay_sd_decades=pop.il6_assay_sd_decades)
+        assay_sd_decades=pop.il6_assay_sd_decades, serum_day=pop.serum_day, serum_sd_decades=pop.serum_sd_decades)
 
 
 def _covariate(default: Covariate, sd_decades: float, median: float | None) -> Covariate:
@@ -150,7 +151,8 @@ class TrialJob(ArmChunkedJob):
 
 PATIENT_SCHEMA = pa.schema([("arm", pa.string()), ("patient", pa.int64()), ("tumour_il6", pa.float64()),
                             ("tumour_il6_measured", pa.float64()), ("il6_stratum", pa.string()),
-                            ("liver_seeding", pa.float64()), ("status", pa.string()), ("message", pa.string()),
+                            ("liver_seeding", pa.float64()), ("serum_il6", pa.float64()),
+                            ("serum_il6_measured", pa.float64()), ("status", pa.string()), ("message", pa.string()),
                             ("dfs_day", pa.float64()), ("relapse", pa.bool_())])
 
 
@@ -161,10 +163,12 @@ def simulate_patients(plan: TrialPlan, arm: TrialArm, start: int, stop: int) -> 
                              options=plan.solver, engine=plan.engine)
     rngs = [animal_rng(s) for s in patients.measurement_seeds]
     day, relapsed = relapse_days(cohort, rngs, plan.surveillance)
+    serum = cohort.state_at(plan.population.serum_day)[:, cohort.compiled.species_index["il6"]]
     return pa.table({"arm": pa.array([arm.name] * len(patients), pa.string()), "patient": patients.index,
                      "tumour_il6": patients.tumour_il6, "tumour_il6_measured": patients.tumour_il6_measured,
                      "il6_stratum": pa.array(patients.il6_stratum.tolist(), pa.string()),
-                     "liver_seeding": patients.liver_seeding,
+                     "liver_seeding": patients.liver_seeding, "serum_il6": serum,
+                     "serum_il6_measured": plan.population.measured_serum(serum, patients.measurement_seeds),
                      "status": pa.array(status_texts(cohort.status), pa.string()),
                      "message": pa.array(list(cohort.messages), pa.string()), "dfs_day": day, "relapse": relapsed},
                     schema=PATIENT_SCHEMA)

@@ -10,7 +10,7 @@ from typing import Literal, Union
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ..cohorts.patients import LIVER_SEEDING, TUMOUR_IL6
+from ..cohorts.patients import HOST_IL6, LIVER_SEEDING, SERUM_SAMPLE_DAY, SERUM_SAMPLE_SD, TUMOUR_IL6
 from ..errors import SpecError
 from ..spec import Treatment
 from ..spec.interventions import regular_days
@@ -72,6 +72,12 @@ class PopulationSpec(_Strict):
     liver_seeding_sd_decades: Number = Field(default=LIVER_SEEDING.sd_decades, ge=0, le=5)
     il6_assay_sd_decades: Number = Field(default=0.0, ge=0, le=3, description="error of the IL-6 assay that "
                                          "stratifies patients (0: exact)")
+    host_il6_sd_decades: Number = Field(default=HOST_IL6.sd_decades, ge=0, le=3,
+                                        description="spread of host basal IL-6 between patients (decades)")
+    serum_day: Number = Field(default=SERUM_SAMPLE_DAY, ge=0, le=3650,
+                              description="postoperative day of the serum IL-6 sample")
+    serum_sd_decades: Number = Field(default=SERUM_SAMPLE_SD, ge=0, le=3,
+                                     description="error of one serum IL-6 sample (decades)")
     spread: Number = Field(default=0.25, ge=0, le=1, description="patient-to-patient variability of the other parameters")
 
 
