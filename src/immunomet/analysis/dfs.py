@@ -66,6 +66,12 @@ def dfs_by_il6(patients: pd.DataFrame) -> dict:
             "hr": hazard_ratio_row(table, HIGH, LOW)}
 
 
+def dfs_by_serum_il6(patients: pd.DataFrame, high_fraction: float) -> dict | None:
+    """``dfs_by_il6`` of the same patients split by their serum IL-6 sample (``serum_strata``), as
+    the serum cohorts measured; None for a run made before serum samples existed."""
+    return dfs_by_il6(serum_strata(patients, high_fraction)) if MEASURES["serum"] in patients else None
+
+
 @dataclass(frozen=True)
 class PublishedCohort:
     """A published IL-6 / outcome cohort (PARAMETERS.md): size, share IL-6 high, outcome and effect."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.dfs import dfs_by_il6, published_cohorts
+from ..analysis.dfs import dfs_by_il6, dfs_by_serum_il6, published_cohorts
 from ..analysis.trials import arm_comparisons
 from ..jobs import default_workers
 from ..studies import load_builtin_trial, load_trial_file, parse_trial, plan_trial, run_trial
@@ -91,12 +91,16 @@ def patients(args: argparse.Namespace) -> int:
     published = published_cohorts(result.patients, plan)
     dfs["dfs"].to_csv(out / "dfs_by_il6.csv", index=False)
     published.to_csv(out / "published_cohorts.csv", index=False)
-    dfs_by_il6_figure(result.patients, hr).savefig(out / "dfs_by_il6.png", dpi=110)
+    serum = dfs_by_serum_il6(result.patients, plan.population.high_fraction)
+    dfs_by_il6_figure(result.patients, hr, serum).savefig(out / "dfs_by_il6.png", dpi=110)
     il6_covariate_figure(result.patients, plan.population.il6_cutoff(plan.model)).savefig(out / "tumour_il6.png", dpi=110)
     with pd.option_context("display.width", 200, "display.max_colwidth", 36):
         print(dfs["dfs"].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
         print(f"\nIL-6 high vs low: HR {hr['hr']:.2f} (95% CI {hr['hr_low']:.2f}-{hr['hr_high']:.2f}), "
-              f"log-rank p = {hr['logrank_p']:.2g}, {hr['relapses']} relapses in {hr['n']} patients\n")
+              f"log-rank p = {hr['logrank_p']:.2g}, {hr['relapses']} relapses in {hr['n']} patients")
+        s = serum["hr"]
+        print(f"by a postoperative serum IL-6 sample instead: HR {s['hr']:.2f} (95% CI {s['hr_low']:.2f}-"
+              f"{s['hr_high']:.2f}), log-rank p = {s['logrank_p']:.2g}\n")
         print(published.drop(columns=["hr", "hr_low", "hr_high", "measure"]).to_string(index=False))
     print(f"\nfolder: {out}")
     return 0

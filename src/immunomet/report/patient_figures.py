@@ -26,15 +26,23 @@ def _km_axes(ax, table: pd.DataFrame, groups: list[str], colours: dict[str, str]
     ax.legend(fontsize=8, loc="lower left", frameon=False)
 
 
-def dfs_by_il6_figure(patients: pd.DataFrame, hr: dict | None = None):
-    """KM DFS of IL-6-low and IL-6-high patients, numbers at risk under the axis."""
+def dfs_by_il6_figure(patients: pd.DataFrame, hr: dict | None = None, serum: dict | None = None):
+    """KM DFS of IL-6-low and IL-6-high patients by tumour IL-6, numbers at risk under the axis;
+    with ``serum`` (``analysis.dfs.dfs_by_serum_il6``) a second panel splits the same patients by
+    their postoperative serum IL-6 sample."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.8, 5.0))
-    _margins(fig, left=1.0, right=0.3, top=0.45, bottom=1.2)
-    _km_axes(ax, dfs_table(patients[patients["status"] == "success"]), [LOW, HIGH], STRATUM_COLOURS)
-    if hr:
-        ax.set_title(f"IL-6 high vs low: HR {hr['hr']:.2f} ({hr['hr_low']:.2f}-{hr['hr_high']:.2f}), "
-                     f"log-rank p = {hr['logrank_p']:.2g}", fontsize=10)
+    panels = [("by tumour IL-6 (F8)", dfs_table(patients[patients["status"] == "success"]), hr)]
+    if serum is not None:
+        panels.append(("by a postoperative serum IL-6 sample (as Feng 2023)", serum["table"], serum["hr"]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(7.8 * len(panels), 5.0), sharey=True, squeeze=False)
+    _margins(fig, left=1.0, right=0.3, top=0.65, bottom=1.2, wspace=0.15)
+    for k, (ax, (title, table, ratio)) in enumerate(zip(axes[0], panels)):
+        _km_axes(ax, table, [LOW, HIGH], STRATUM_COLOURS, row_labels=k == 0)
+        line = f"IL-6 high vs low {title}"
+        if ratio:
+            line += (f"\nHR {ratio['hr']:.2f} ({ratio['hr_low']:.2f}-{ratio['hr_high']:.2f}), "
+                     f"log-rank p = {ratio['logrank_p']:.2g}")
+        ax.set_title(line, fontsize=10)
     return fig
 
 

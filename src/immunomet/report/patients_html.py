@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.dfs import dfs_by_il6
+from ..analysis.dfs import dfs_by_il6, dfs_by_serum_il6
 from . import patient_figures
 from .html import _CSS, _png, _section, _table
 from .tables import provenance_summary
@@ -18,6 +18,7 @@ def patients_section(patients: pd.DataFrame, plan, published: pd.DataFrame) -> s
     """KM by IL-6 stratum, DFS at 1/3/5 years, HR, the covariate and the published cohorts."""
     dfs = dfs_by_il6(patients)
     hr = dfs["hr"]
+    serum = dfs_by_serum_il6(patients, plan.population.high_fraction)
     cutoff = plan.population.il6_cutoff(plan.model)
     shown = published.drop(columns=["hr", "hr_low", "hr_high"], errors="ignore").replace(
         "not given in PARAMETERS.md", "not given")
@@ -25,14 +26,24 @@ def patients_section(patients: pd.DataFrame, plan, published: pd.DataFrame) -> s
             f"{plan.arms[0].protocol.days / 365.25:g} years (built-in trial <code>dfs_by_il6</code>, seed {plan.seed}). "
             "Relapse: the first liver metastasis reaching about 1 cm (5e8 cells). IL-6 high: tumour IL-6 above "
             f"{cutoff:.3g} pg/cell/day, the top {100 * plan.population.high_fraction:.0f}% of the population.</p>"
-            + _png(patient_figures.dfs_by_il6_figure(patients, hr)) + _table(dfs["dfs"])
+            + _png(patient_figures.dfs_by_il6_figure(patients, hr, serum)) + _table(dfs["dfs"])
             + f"<p>Cox HR (IL-6 high vs low) {hr['hr']:.2f} (95% CI {hr['hr_low']:.2f}-{hr['hr_high']:.2f}), "
-              f"log-rank p = {hr['logrank_p']:.2g}.</p>"
+              f"log-rank p = {hr['logrank_p']:.2g}.{_serum_note(serum)}</p>"
             + _png(patient_figures.il6_covariate_figure(patients, cutoff))
             + "<h3>Beside the published cohorts (docs/patients.md)</h3><p class='note'>One model and one virtual cohort; "
-              "each row only moves the IL-6 cut-off to that cohort's share of IL-6-high patients and draws virtual "
-              "cohorts of its size. Padova and Li report overall survival, the model DFS: compare directions "
+              "each row splits it by what that cohort measured (tumour IL-6, or a serum IL-6 sample) at that cohort's "
+              "share of IL-6-high patients and draws virtual cohorts of its size. Padova and Li report overall survival, the model DFS: compare directions "
               "there.</p>" + _table(shown))
+
+
+def _serum_note(serum: dict | None) -> str:
+    if serum is None:
+        return ""
+    hr = serum["hr"]
+    return (f" Split instead by a postoperative serum IL-6 sample (day 7, top share; Feng 2023's measure): HR "
+            f"{hr['hr']:.2f} ({hr['hr_low']:.2f}-{hr['hr_high']:.2f}), log-rank p = {hr['logrank_p']:.2g}. Serum "
+            "IL-6 after resection reflects mostly the host's own IL-6, so it separates relapse far less than tumour "
+            "IL-6 does (docs/patients.md).")
 
 
 def build_trial_report(result, plan, comparisons: pd.DataFrame, path: str | Path) -> Path:
