@@ -83,6 +83,7 @@ def test_patients_command_writes_tables_and_figures(tmp_path):
     proc = _run("patients", "--patients", "120", "--out", str(out), "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "IL-6 high vs low: HR" in proc.stdout and "Feng 2023" in proc.stdout
+    assert "by a postoperative serum IL-6 sample instead: HR" in proc.stdout
     for name in ("patients.parquet", "dfs_by_il6.csv", "published_cohorts.csv", "dfs_by_il6.png", "tumour_il6.png"):
         assert (out / name).is_file()
 
