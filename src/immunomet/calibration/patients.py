@@ -190,5 +190,5 @@ def hazard_ratio_check(values: dict, *, patients: int = 500, seed: int | None = 
         rows.append({"quantity": quantity, "model": hr["hr"], "model_low": hr["hr_low"], "model_high": hr["hr_high"],
                      "low": low, "high": high, "use": use})
     out = pd.DataFrame(rows)
-    out["inside"] = (out["model"] >= out["low"]) & (out["model"] <= out["high"])
+    out["inside"] = ((out["model"] >= out["low"]) & (out["model"] <= out["high"])).where(out["low"].notna())
     return out

@@ -132,7 +132,6 @@ class PatientPopulation:
         return Patients(indices, matrix, il6, measured, stratum, covariates[self.liver_seeding.parameter],
                         tuple(s.colonisation for s in seeds), tuple(s.measurement for s in seeds))
 
-
     def measured_serum(self, serum: np.ndarray, measurement_seeds) -> np.ndarray:
         """One serum sample per patient: the simulated serum IL-6 on ``serum_day`` (``serum``) with
         the sample's log-normal error, drawn from a second child of each measurement stream."""
