@@ -20,7 +20,8 @@ from .dfs import HIGH, LOW, dfs_at, dfs_table, hazard_ratio_row, serum_strata
 from .survival import kaplan_meier
 
 EXTRA_UNITS = {"survival_median": "days", "tumour_taken": "share of mice", "dfs_3y": "share of patients",
-               "dfs_hr_serum_il6_high": "hazard ratio"}
+               "dfs_hr_serum_il6_high": "hazard ratio",
+               "serum_il6_median": "pg/mL"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class Magnitude:
     def describe(self) -> str:
         c = self.condition
         if self.on_patients:
-            return f"untreated patients, year {c['day'] / 365.25:.0f}"
+            when = f"day {c['day']:g}" if c["day"] < 365 else f"year {c['day'] / 365.25:.0f}"
+            return f"untreated patients, {when}"
         return f"{c['genotype']}, {c['cells']:.0e} cells {c['route']}, day {c['day']:g}"
 
 
@@ -111,6 +113,10 @@ def _patient_values(magnitudes: list[Magnitude], patients: int, seed: int) -> di
     if not magnitudes:
         return {}
     spec = load_builtin_trial("dfs_by_il6").model_copy(update={"patients_per_arm": patients, "seed": seed})
+    for m in magnitudes:  # serum is sampled on the entry's day
+        if m.readout == "serum_il6_median":
+            population = spec.population.model_copy(update={"serum_day": m.condition["day"]})
+            spec = spec.model_copy(update={"population": population})
     cohort = run_trial(plan_trial(spec)).patients
     table = dfs_table(cohort)
     out = {}
@@ -120,6 +126,8 @@ def _patient_values(magnitudes: list[Magnitude], patients: int, seed: int) -> di
             out[m.id] = float(dfs_at(overall, ["all"], years=(3,))["dfs_3y_%"].iloc[0]) / 100.0
         elif m.readout == "dfs_hr_serum_il6_high":  # as the published cohorts measured: a serum sample
             out[m.id] = float(hazard_ratio_row(dfs_table(serum_strata(cohort, 0.34)), HIGH, LOW)["hr"])
+        elif m.readout == "serum_il6_median":  # the patients' serum samples (on the population's serum day)
+            out[m.id] = float(cohort.loc[cohort["status"] == "success", "serum_il6_measured"].median())
     return out
 
 
