@@ -43,6 +43,36 @@ def test_spread_zero_gives_identical_animals(mouse):
     assert Variability(spread=0.0).sample(mouse.parameters, np.random.default_rng(0)) == {}
 
 
+def test_own_log_sds_vary_only_their_parameters_and_override_the_spread(mouse):
+    """Mixed-effects fits report a between-mouse SD per parameter (e.g. of T-cell influx); with
+    spread 0 only those parameters vary, with exactly that SD on the log scale."""
+    var = Variability(spread=0.0, log_sd=(("f_home_liver", 0.4), ("r_tumour", 0.1)))
+    assert var.sigmas(mouse.parameters) == {"r_tumour": 0.1, "f_home_liver": 0.4}  # model order
+    names, values = var.draw(mouse.parameters, [np.random.default_rng(i) for i in range(3000)])
+    assert names == ("r_tumour", "f_home_liver")
+    assert np.std(np.log(values[:, 0] / mouse.parameters.value("r_tumour"))) == pytest.approx(0.1, rel=0.1)
+    mixed = Variability(spread=0.2, log_sd={"K_antigen": 0.05})
+    low, high = mouse.parameters["kill_max"].prior
+    sig = mixed.sigmas(mouse.parameters)
+    assert sig["K_antigen"] == 0.05 and sig["kill_max"] == pytest.approx(0.2 * np.log(high / low) / 4)
+    with pytest.raises(SpecError, match="variability.log_sd: unknown parameter 'kil_max'"):
+        Variability(log_sd={"kil_max": 0.1}).sigmas(mouse.parameters)
+    with pytest.raises(SpecError, match="variability.log_sd.r_tumour: must be between 0 and 3"):
+        Variability(log_sd={"r_tumour": -1})
+
+
+def test_a_study_names_its_own_log_sds_and_a_typo_is_one_line():
+    from immunomet.studies import load_builtin, plan_study
+
+    spec = load_builtin("toyoshima2019")
+    own = spec.model_copy(update={"variability": spec.variability.model_copy(
+        update={"spread": 0.0, "log_sd": {"f_home_liver": 0.4}})})
+    assert plan_study(own).variability.log_sd == (("f_home_liver", 0.4),)
+    typo = own.model_copy(update={"variability": own.variability.model_copy(update={"log_sd": {"f_hom_liver": 0.4}})})
+    with pytest.raises(SpecError, match="unknown parameter 'f_hom_liver'.*f_home_liver"):
+        plan_study(typo)
+
+
 def test_unknown_parameter_is_named():
     from immunomet import load_model
 

@@ -5,6 +5,9 @@ i.e. the prior range read as +-2 SD on the log scale, scaled by ``spread`` (the 
 uncertainty about a value that is real difference between animals). Inbred mice differ far less
 than our uncertainty, hence the small default. Draws are clipped to the prior range. Parameters
 marked ``varies: false`` (constants, genotype switches, measurement definitions) never vary.
+
+``log_sd`` names parameters with their own log-scale SD instead, as mixed-effects fits of tumour
+growth report them (e.g. a between-mouse SD of T-cell influx); with ``spread=0`` only those vary.
 """
 from __future__ import annotations
 
@@ -23,12 +26,18 @@ class Variability:
 
     spread: float = 0.1
     parameters: tuple[str, ...] | None = None
+    log_sd: tuple[tuple[str, float], ...] = ()  # (parameter, log-scale SD) pairs; they override ``spread``
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.spread <= 1.0:
             raise SpecError(f"variability.spread: must be between 0 and 1, got {self.spread}")
         if self.parameters is not None:
             object.__setattr__(self, "parameters", tuple(self.parameters))
+        pairs = tuple((str(name), float(sd)) for name, sd in dict(self.log_sd).items())
+        for name, sd in pairs:
+            if not 0.0 <= sd <= 3.0:
+                raise SpecError(f"variability.log_sd.{name}: must be between 0 and 3, got {sd}")
+        object.__setattr__(self, "log_sd", pairs)
 
     def varied(self, params: ParameterSet) -> tuple[str, ...]:
         """Names of the parameters that differ between animals, in model order."""
@@ -40,11 +49,19 @@ class Variability:
         return tuple(n for n in params if n in set(self.parameters))
 
     def sigmas(self, params: ParameterSet) -> dict[str, float]:
-        """Log-scale standard deviation of each varied parameter."""
+        """Log-scale standard deviation of each varied parameter, in model order."""
+        own = dict(self.log_sd)
+        for name in own:
+            if name not in params:
+                raise SpecError(f"variability.log_sd: unknown parameter {name!r}{did_you_mean(name, params)}")
         out = {}
-        for name in self.varied(params):
-            low, high = params[name].prior
-            out[name] = self.spread * float(np.log(high / low)) / 4.0 if low > 0 else 0.0
+        spread_names = set(self.varied(params)) if self.spread > 0 else set()
+        for name, p in params.items():
+            if name in own:
+                out[name] = own[name]
+            elif name in spread_names:
+                low, high = p.prior
+                out[name] = self.spread * float(np.log(high / low)) / 4.0 if low > 0 else 0.0
         return out
 
     def sample(self, params: ParameterSet, rng: np.random.Generator) -> dict[str, float]:
@@ -57,7 +74,7 @@ class Variability:
         (animals x names); each animal's normal deviates come from its own generator."""
         sigmas = self.sigmas(params)
         names = tuple(sigmas)
-        if not names or self.spread == 0.0:
+        if not names:
             return (), np.zeros((len(rngs), 0))
         z = np.array([rng.standard_normal(len(names)) for rng in rngs]).reshape(len(rngs), len(names))
         base = np.array([params[n].value for n in names])

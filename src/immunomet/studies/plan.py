@@ -93,8 +93,9 @@ def plan_study(spec: StudySpec, model: Model | None = None) -> StudyPlan:
         raise SpecError(f"arms: arm names must be unique; {sorted(dupes)[0]!r} is used twice")
     arms = tuple(_plan_arm(spec, model, injection, i, arm) for i, arm in enumerate(spec.arms))
     variability = Variability(spec.variability.spread,
-                              None if spec.variability.parameters == "all" else tuple(spec.variability.parameters))
-    variability.varied(model.parameters)  # names checked here, with the field in the message
+                              None if spec.variability.parameters == "all" else tuple(spec.variability.parameters),
+                              tuple(spec.variability.log_sd.items()))
+    variability.sigmas(model.parameters)  # names checked here, with the field in the message
     return StudyPlan(spec, model, arms, variability,
                      MeasurementNoise(spec.measurement_noise.flow_events, spec.measurement_noise.assay_cv),
                      _endpoint(spec, model, injection.local), spec.seed, engine=resolve_engine("auto"))

@@ -131,6 +131,8 @@ class InjectionSpec(_Strict):
 class VariabilitySpec(_Strict):
     spread: Number = Field(default=0.1, ge=0, le=1, description="share of each prior's log-width (0 = identical animals)")
     parameters: list[str] | Literal["all"] = "all"
+    log_sd: dict[str, Number] = Field(default_factory=dict, description="parameters with their own between-animal "
+                                      "SD of the log value (these override spread)")
 
 
 class NoiseSpec(_Strict):
