@@ -55,7 +55,8 @@ class Variability:
             if name not in params:
                 raise SpecError(f"variability.log_sd: unknown parameter {name!r}{did_you_mean(name, params)}")
         out = {}
-        spread_names = set(self.varied(params)) if self.spread > 0 else set()
+        varied = set(self.varied(params))  # checks the names of ``parameters`` whatever the spread
+        spread_names = varied if self.spread > 0 else set()
         for name, p in params.items():
             if name in own:
                 out[name] = own[name]
