@@ -26,7 +26,7 @@ def replication(seeds: int, patients: int) -> dict:
         spec = load_builtin_trial("dfs_by_il6").model_copy(update={"seed": seed, "patients_per_arm": patients})
         result = run_trial(plan_trial(spec))
         dfs = dfs_by_il6(result.patients)
-        serum = dfs_by_il6(serum_strata(result.patients, 0.34))["hr"]
+        serum = dfs_by_il6(serum_strata(result.patients, spec.population.il6_high_fraction))["hr"]
         [f8] = check_findings(None, None, patients=result.patients, findings=F8)
         low, high = dfs["dfs"].set_index("group").loc[["IL-6 low", "IL-6 high"], "dfs_5y_%"]
         rows.append({"hr": dfs["hr"]["hr"], "pass": f8.status == "PASS", "dfs5_low": low, "dfs5_high": high,

@@ -125,7 +125,8 @@ def _patient_values(magnitudes: list[Magnitude], patients: int, seed: int) -> di
             overall = table.assign(arm="all")
             out[m.id] = float(dfs_at(overall, ["all"], years=(3,))["dfs_3y_%"].iloc[0]) / 100.0
         elif m.readout == "dfs_hr_serum_il6_high":  # as the published cohorts measured: a serum sample
-            out[m.id] = float(hazard_ratio_row(dfs_table(serum_strata(cohort, 0.34)), HIGH, LOW)["hr"])
+            split = serum_strata(cohort, spec.population.il6_high_fraction)
+            out[m.id] = float(hazard_ratio_row(dfs_table(split), HIGH, LOW)["hr"])
         elif m.readout == "serum_il6_median":  # the patients' serum samples (on the population's serum day)
             out[m.id] = float(cohort.loc[cohort["status"] == "success", "serum_il6_measured"].median())
     return out

@@ -124,20 +124,26 @@ class PatientPopulation:
         for cov in (self.tumour_il6, self.liver_seeding, self.host_il6):
             covariates[cov.parameter] = matrix[:, compiled.parameter_index[cov.parameter]] = cov.draw(model, rngs)
         il6 = covariates[self.tumour_il6.parameter]
-        # the assay error: a child of the measurement stream, derived without changing it (serum: a second child)
-        assay = child_sequences([s.measurement for s in seeds], 0)
-        error = np.array([animal_rng(stream).standard_normal() for stream in assay])
-        measured = il6 * 10 ** (self.assay_sd_decades * error)
+        measured = il6 * measurement_error([s.measurement for s in seeds], ASSAY_CHILD, self.assay_sd_decades)
         stratum = np.where(measured > self.il6_cutoff(model), "IL-6 high", "IL-6 low")
         return Patients(indices, matrix, il6, measured, stratum, covariates[self.liver_seeding.parameter],
                         tuple(s.colonisation for s in seeds), tuple(s.measurement for s in seeds))
 
     def measured_serum(self, serum: np.ndarray, measurement_seeds) -> np.ndarray:
         """One serum sample per patient: the simulated serum IL-6 on ``serum_day`` (``serum``) with
-        the sample's log-normal error, drawn from a second child of each measurement stream."""
-        sample = child_sequences(list(measurement_seeds), 1)
-        error = np.array([animal_rng(stream).standard_normal() for stream in sample])
-        return np.asarray(serum, float) * 10 ** (self.serum_sd_decades * error)
+        the sample's log-normal error."""
+        return np.asarray(serum, float) * measurement_error(list(measurement_seeds), SERUM_CHILD, self.serum_sd_decades)
+
+
+ASSAY_CHILD, SERUM_CHILD = 0, 1  # children of a patient's measurement stream (the stream itself draws the relapse)
+
+
+def measurement_error(measurement_seeds: list, child: int, sd_decades: float) -> np.ndarray:
+    """Per patient, a log-normal error factor 10^(sd_decades x z), z from child ``child`` of the
+    patient's measurement stream: derived without changing the stream, independent of what else
+    is measured on the patient."""
+    z = np.array([animal_rng(stream).standard_normal() for stream in child_sequences(measurement_seeds, child)])
+    return 10 ** (sd_decades * z)
 
 
 @dataclass(frozen=True, eq=False)

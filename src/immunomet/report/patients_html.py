@@ -31,9 +31,9 @@ def patients_section(patients: pd.DataFrame, plan, published: pd.DataFrame) -> s
               f"log-rank p = {hr['logrank_p']:.2g}.{_serum_note(serum)}</p>"
             + _png(patient_figures.il6_covariate_figure(patients, cutoff))
             + "<h3>Beside the published cohorts (docs/patients.md)</h3><p class='note'>One model and one virtual cohort; "
-              "each row splits it by what that cohort measured (tumour IL-6, or a serum IL-6 sample) at that cohort's "
-              "share of IL-6-high patients and draws virtual cohorts of its size. Padova and Li report overall survival, the model DFS: compare directions "
-              "there.</p>" + _table(shown))
+              "each row splits it by what that cohort measured (tumour IL-6, or a serum IL-6 sample) at that "
+              "cohort's share of IL-6-high patients and draws virtual cohorts of its size. Padova and Li report "
+              "overall survival, the model DFS: compare directions there.</p>" + _table(shown))
 
 
 def _serum_note(serum: dict | None) -> str:
