@@ -106,3 +106,20 @@ def test_fit_command_on_the_example(tmp_path):
     assert "converged" in proc.stdout and (tmp_path / "f" / "fit.png").is_file()
     est = pd.read_csv(tmp_path / "f" / "estimates.csv")
     assert list(est["parameter"]) == ["kill_max", "emax_ifn_pdl1", "sigma_perforin"]
+
+
+def test_animal_spread_writes_the_fitted_variability_into_a_table_copy(tmp_path):
+    from immunomet.models.variability_table import parse_variability_table
+    from immunomet.workflows.calibration import mouse_variability_table
+
+    table = tmp_path / "mouse_variability.yaml"
+    table.write_text(mouse_variability_table().read_text())
+    proc = _cli("calibrate", "--animal-spread", "--cohort", "200", "--write-defaults", "--defaults-table", str(table),
+                "--out", "spread", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "liver_nodules_intensity_cv" in proc.stdout and (tmp_path / "spread" / "animal_spread.csv").exists()
+    written = parse_variability_table(yaml.safe_load(table.read_text()), "copy")
+    assert all(written.sources[name].startswith("calibrated: fitted to") for name in ("spread", *written.log_sd))
+    assert mouse_variability_table().read_text() != table.read_text() or "200 control animals" in table.read_text()
+    proc = _cli("calibrate", "--animal-spread", "--patients", cwd=tmp_path)
+    assert proc.returncode == 2 and "choose one" in proc.stderr and proc.stderr.count("\n") == 1

@@ -36,6 +36,7 @@ def _cut(reason: str, **values: float) -> Cut:
 IL6_OFF_DCS = dict(imax_il6_maturation=0.0, imax_il6_cytokine=0.0)
 IL6_OFF = dict(IL6_OFF_DCS, emax_il6_growth=0.0, emax_il6_pdl1=0.0)  # and on the cancer cells (STAT3)
 IFN_OFF_CANCER_CELLS = dict(emax_ifn_pdl1=0.0, emax_ifn_mhc1=0.0)
+IFNG_OFF_CANCER_CELLS = dict(emax_ifng_pdl1=0.0, emax_ifng_mhc1=0.0)
 
 NEGATIVE_CONTROLS = MappingProxyType({
     "F1": _cut("IL-6 no longer holds DCs immature nor lowers their IL-12/IFN output, nor speeds the cancer "
@@ -48,7 +49,9 @@ NEGATIVE_CONTROLS = MappingProxyType({
     "F5": _cut("type I IFN and IL-12 have no effect (no IFN-driven maturation, PD-L1 or MHC-I; signal 3 "
                "complete without IL-12): blocking them cannot matter", emax_ifn_maturation=0.0, s3_floor=1.0,
                **IFN_OFF_CANCER_CELLS),
-    "F6": _cut("type I IFN no longer raises PD-L1 or MHC-I on the cancer cells", **IFN_OFF_CANCER_CELLS),
+    "F6": _cut("neither interferon raises PD-L1 or MHC-I on the cancer cells. Type I IFN alone is not enough to "
+               "cut: anti-IFNAR1 also lowers IFN-gamma (fewer mature DCs, fewer effectors), so the check cannot "
+               "tell the two routes apart", **IFN_OFF_CANCER_CELLS, **IFNG_OFF_CANCER_CELLS),
     "F7": _cut("the cancer cells carry no PD-L1 (a PD-L1-null line): there is no PD-1 brake for anti-PD-L1 "
                "to release", pdl1_base=0.0),
 })

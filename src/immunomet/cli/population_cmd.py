@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import SpecError
 from ..studies import builtin_studies, load_builtin, load_study_file, plan_study
 from ._args import nonnegative_int, output_folder, positive_float, positive_int
 
@@ -46,8 +47,13 @@ def register(sub) -> None:
                    help="calibrate the patient model instead: k_innate, d_tumour and f_liver_arrest on the published "
                         "3-year DFS (a grid posterior over the untreated virtual cohort), then check the DFS hazard "
                         "ratio by serum IL-6 (as Feng 2023 measured) against the published CI")
-    p.add_argument("--cohort", type=positive_int, default=1000,
-                   help="with --patients: virtual patients per grid point (default 1000)")
+    p.add_argument("--animal-spread", action="store_true",
+                   help="fit the between-mouse variability instead: the common spread and the log-SDs of "
+                        "models/data/mouse_variability.yaml, on the dispersion of untreated control groups "
+                        "(about 2.5 minutes)")
+    p.add_argument("--cohort", type=positive_int, default=None,
+                   help="with --patients: virtual patients per grid point (default 1000); with --animal-spread: "
+                        "control animals per evaluation (default 2000)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/calibrate-TIME)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=calibrate)
@@ -73,11 +79,15 @@ def calibrate(args: argparse.Namespace) -> int:
     from ..report.calibration_figures import posterior_figure
     from ..workflows.calibration import run_calibration
 
-    if not args.patients:
+    if args.patients and args.animal_spread:
+        raise SpecError("--patients and --animal-spread: choose one of them")
+    if not (args.patients or args.animal_spread):
         require_extra()
     out = output_folder(args.out, "calibrate")
     if args.patients:
         return _calibrate_patients(args, out)
+    if args.animal_spread:
+        return _calibrate_animal_spread(args, out)
     settings = _calibration_settings(args)
     result, written = run_calibration(settings, out, write_defaults=args.write_defaults, progress=not args.quiet,
                                       table=args.defaults_table)
@@ -95,8 +105,8 @@ def calibrate(args: argparse.Namespace) -> int:
 def _calibrate_patients(args: argparse.Namespace, out: Path) -> int:
     from ..workflows.calibration import run_patient_calibration
 
-    result, check, written = run_patient_calibration(out, write_defaults=args.write_defaults, patients=args.cohort,
-                                                     table=args.defaults_table)
+    result, check, written = run_patient_calibration(out, write_defaults=args.write_defaults,
+                                                     patients=args.cohort or 1000, table=args.defaults_table)
     print(result)
     with pd.option_context("display.width", 200, "display.float_format", "{:.3g}".format):
         print(check.to_string(index=False))
@@ -105,6 +115,20 @@ def _calibrate_patients(args: argparse.Namespace, out: Path) -> int:
     elif not result.reaches_target():
         low, high = result.target
         print(f"no grid point reaches the target (3-year DFS {low:g}-{high:g}): the parameter table is left as it is")
+    print(f"\nfolder: {out}")
+    return 0
+
+
+def _calibrate_animal_spread(args: argparse.Namespace, out: Path) -> int:
+    from ..calibration.animal_spread import SpreadFitSettings
+    from ..workflows.calibration import run_animal_spread
+
+    settings = SpreadFitSettings(animals=args.cohort or SpreadFitSettings.animals)
+    fit, written = run_animal_spread(out, write_defaults=args.write_defaults, table=args.defaults_table,
+                                     settings=settings)
+    print(fit)
+    if written:
+        print(f"wrote {', '.join(f'{k} = {v:.4g}' for k, v in fit.values().items())} to {written}")
     print(f"\nfolder: {out}")
     return 0
 

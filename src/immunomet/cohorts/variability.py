@@ -39,6 +39,11 @@ class Variability:
                 raise SpecError(f"variability.log_sd.{name}: must be between 0 and 3, got {sd}")
         object.__setattr__(self, "log_sd", pairs)
 
+    @classmethod
+    def from_table(cls, table) -> "Variability":
+        """The variability of a model's table (``models.load_variability_table``): its spread and log-SDs."""
+        return cls(table.spread, log_sd=tuple(table.log_sd.items()))
+
     def varied(self, params: ParameterSet) -> tuple[str, ...]:
         """Names of the parameters that differ between animals, in model order."""
         if self.parameters is None:

@@ -2,6 +2,7 @@
 from ..errors import UnknownNameError
 from .mouse import mouse_model
 from .patient import patient_model, patient_model_from
+from .variability_table import VariabilityTable, load_variability_table
 
 MODELS = {"mouse": mouse_model, "patient": patient_model}
 
@@ -14,4 +15,5 @@ def load_model(name: str = "mouse"):
         raise UnknownNameError(f"unknown model {name!r}; available: {', '.join(MODELS)}") from None
 
 
-__all__ = ["MODELS", "load_model", "mouse_model", "patient_model", "patient_model_from"]
+__all__ = ["MODELS", "VariabilityTable", "load_model", "load_variability_table", "mouse_model", "patient_model",
+           "patient_model_from"]

@@ -66,8 +66,9 @@ class Cohort:
             self.options = PATIENT_SOLVER
         else:
             from ..cohorts import Variability, animal_seeds_many
+            from ..models import load_variability_table
 
-            self.model, variability = load_model("mouse"), Variability(spread=0.1)
+            self.model, variability = load_model("mouse"), Variability.from_table(load_variability_table("mouse"))
             seeds = animal_seeds_many(seed, "optimise", range(n))
             names, values = variability.draw(self.model.parameters, [animal_rng(s.parameters) for s in seeds])
             self.parameters = parameter_rows(self.model, names, values, check=False)

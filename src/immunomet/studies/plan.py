@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from ..cohorts import Variability
 from ..errors import SpecError
-from ..models import load_model
+from ..models import load_model, load_variability_table
 from ..readouts import HumaneEndpoint, MeasurementNoise
 from ..simulate import SolverOptions
 from ..simulate.cohort import resolve_engine
@@ -92,9 +92,7 @@ def plan_study(spec: StudySpec, model: Model | None = None) -> StudyPlan:
     if dupes:
         raise SpecError(f"arms: arm names must be unique; {sorted(dupes)[0]!r} is used twice")
     arms = tuple(_plan_arm(spec, model, injection, i, arm) for i, arm in enumerate(spec.arms))
-    variability = Variability(spec.variability.spread,
-                              None if spec.variability.parameters == "all" else tuple(spec.variability.parameters),
-                              tuple(spec.variability.log_sd.items()))
+    variability = _variability(spec)
     variability.sigmas(model.parameters)  # names checked here, with the field in the message
     return StudyPlan(spec, model, arms, variability,
                      MeasurementNoise(spec.measurement_noise.flow_events, spec.measurement_noise.assay_cv),
@@ -115,6 +113,15 @@ def _with_cell_line(model: Model, cell_line, where: str) -> Model:
                                        f"{params[name].source}; range widened for cell line {cell_line.name}")
         params = params.replace({name: value})
     return model.with_parameter_set(params)
+
+
+def _variability(spec: StudySpec) -> Variability:
+    """The study's variability; what it leaves out comes from the model's variability table."""
+    own = spec.variability
+    table = load_variability_table(spec.model) if own.spread is None or own.log_sd is None else None
+    return Variability(table.spread if own.spread is None else own.spread,
+                       None if own.parameters == "all" else tuple(own.parameters),
+                       tuple((table.log_sd if own.log_sd is None else own.log_sd).items()))
 
 
 def _study_model(spec: StudySpec, model: Model) -> Model:

@@ -129,10 +129,12 @@ class InjectionSpec(_Strict):
 
 
 class VariabilitySpec(_Strict):
-    spread: Number = Field(default=0.1, ge=0, le=1, description="share of each prior's log-width (0 = identical animals)")
+    spread: Number | None = Field(default=None, ge=0, le=1, description="share of each prior's log-width (0 = "
+                                  "identical animals); default the model's (models/data/<model>_variability.yaml)")
     parameters: list[str] | Literal["all"] = "all"
-    log_sd: dict[str, Number] = Field(default_factory=dict, description="parameters with their own between-animal "
-                                      "SD of the log value (these override spread)")
+    log_sd: dict[str, Number] | None = Field(default=None, description="parameters with their own between-animal "
+                                             "SD of the log value (these override spread); default the model's, "
+                                             "{} for none")
 
 
 class NoiseSpec(_Strict):

@@ -50,6 +50,25 @@ def run_patient_calibration(out: Path, *, write_defaults: bool = False, patients
     return result, check, written
 
 
+def mouse_variability_table() -> Path:
+    return Path(str(resources.files("immunomet.models").joinpath("data", "mouse_variability.yaml")))
+
+
+def run_animal_spread(out: Path, *, write_defaults: bool = False, table: Path | None = None, settings=None):
+    """(fit, path written or None): the mouse model's between-animal variability fitted to the dispersion
+    targets of its variability table (``calibration.animal_spread``), saved to ``out``; with
+    ``write_defaults`` the fitted values and their sources go into ``table`` (default: the model's)."""
+    from ..calibration.animal_spread import SpreadFitSettings, fit_animal_spread
+
+    fit = fit_animal_spread("mouse", settings or SpreadFitSettings())
+    fit.save(out)
+    written = None
+    if write_defaults and fit.values():
+        written = table or mouse_variability_table()
+        rewrite_parameters(written, fit.values(), fit.sources())
+    return fit, written
+
+
 def run_calibration(settings: CalibrationSettings, out: Path, *, write_defaults: bool = False,
                     progress: bool = False, table: Path | None = None):
     """(result, path written or None): the calibration saved to ``out`` (chain, summaries,
