@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..analysis.findings import findings_table
 from ..analysis.power import power_analysis
+from ..errors import SpecError
 from ..jobs import default_workers
 from ..studies import load_builtin, load_study_file, plan_study, run_study
 from ._args import fraction, positive_int
@@ -24,6 +25,9 @@ def register(sub) -> None:
     p.add_argument("run_folder", nargs="?", type=Path, metavar="RUN")
     p.add_argument("--suite", type=Path, default=None, metavar="FOLDER",
                    help="run the validation suite in FOLDER (e.g. validation) instead of the findings")
+    p.add_argument("--seeds", type=positive_int, default=None, metavar="K",
+                   help="with --suite: also rerun every experiment with seeds 1..K and report how often each "
+                        "passes (the folders' result.md keep the single run)")
     p.add_argument("--population", type=Path, default=None, metavar="CALIBRATION",
                    help="also give each finding's replication over posterior draws of a calibration folder "
                         "('immunomet calibrate'); --sets of them")
@@ -65,6 +69,8 @@ def register(sub) -> None:
 def validate(args: argparse.Namespace) -> int:
     if args.suite is not None:
         return validate_suite(args)
+    if args.seeds is not None:
+        raise SpecError("--seeds: reruns the validation suite; give it with --suite FOLDER")
     from ..workflows import check_study_findings, load_run, patient_cohort
     from ..workflows.analysis import run_replication
     from ..workflows.runs import load_patient_cohort
@@ -102,6 +108,12 @@ def validate_suite(args: argparse.Namespace) -> int:
     print(suite)
     if args.csv is not None:
         suite.table().to_csv(args.csv, index=False)
+    if args.seeds:
+        from ..analysis.validation_replication import replicate_suite
+
+        print()
+        print(replicate_suite(args.suite, range(1, args.seeds + 1), workers=default_workers(),
+                              progress=not args.quiet))
     return suite.exit_code
 
 
