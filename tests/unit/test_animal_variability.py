@@ -89,3 +89,11 @@ def test_the_fit_reaches_each_target_inside_an_interval_from_its_published_range
     assert set(fit.values()) == set(fit.sources()) and all(s.startswith("calibrated: fitted to")
                                                            for s in fit.sources().values())
     assert "survival CV" in str(fit)
+
+
+def test_the_plan_spec_holds_the_values_used_so_a_run_folder_replays_without_the_table():
+    plan = _study()
+    table = load_variability_table("mouse")
+    assert plan.spec.variability.spread == table.spread and plan.spec.variability.log_sd == table.log_sd
+    replayed = plan_study(parse_study(plan.spec.model_dump(mode="json")))
+    assert replayed.variability == plan.variability

@@ -94,6 +94,9 @@ def plan_study(spec: StudySpec, model: Model | None = None) -> StudyPlan:
     arms = tuple(_plan_arm(spec, model, injection, i, arm) for i, arm in enumerate(spec.arms))
     variability = _variability(spec)
     variability.sigmas(model.parameters)  # names checked here, with the field in the message
+    # the plan's spec (written as the run's study.yaml) holds the values used, not "the model's default"
+    resolved = spec.variability.model_copy(update={"spread": variability.spread, "log_sd": dict(variability.log_sd)})
+    spec = spec.model_copy(update={"variability": resolved})
     return StudyPlan(spec, model, arms, variability,
                      MeasurementNoise(spec.measurement_noise.flow_events, spec.measurement_noise.assay_cv),
                      _endpoint(spec, model, injection.local), spec.seed, engine=resolve_engine("auto"))
