@@ -101,9 +101,10 @@ def test_expected_visible_nodules_match_kendall_closed_form(mouse):
     from immunomet.readouts import expected_readouts
 
     fine = replace(TIGHT, rate_step=0.002)
-    anti_cd8 = Protocol("wt", (Treatment("anti-cd8", 200, (-1, 3, 7)),), days=30)
-    for name in ("wt", "il6-ko + anti-pdl1", "wt + anti-cd8 from day -1"):
-        protocol = PROTOCOLS[name] if name in ("wt", "il6-ko + anti-pdl1") else anti_cd8
+    own = {"wt + anti-pdl1": Protocol("wt", (Treatment("anti-pdl1", 200, (7, 10)),), days=30),  # Il6-/- + anti-PD-L1
+           "wt + anti-cd8 from day -1": Protocol("wt", (Treatment("anti-cd8", 200, (-1, 3, 7)),), days=30)}  # has none
+    for name in ("wt", "il6-ko", "wt + anti-pdl1", "wt + anti-cd8 from day -1"):
+        protocol = own.get(name) or PROTOCOLS[name]
         rr = roadrunner.RoadRunner(sbml_document(mouse, protocol))
         rr.integrator.relative_tolerance = 1e-10
         rr.integrator.absolute_tolerance = 1e-12
@@ -135,7 +136,9 @@ def test_patient_model_sbml_matches_immunomet_over_a_year():
     result = simulate(model, protocol, options=replace(TIGHT, method="Radau"), engine="scipy")
     assert result.ok, result.message
     ours = result.species.loc[days].to_numpy()
-    rel = np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-9)
+    # both integrators carry absolute errors of a few atol (1e-12): below 1e-7 (the seeding window
+    # after its first weeks) compare absolutely, so 1e-4 still means 1e-4 of the quantity
+    rel = np.abs(theirs - ours) / np.maximum(np.abs(ours), 1e-7)
     worst = np.unravel_index(rel.argmax(), rel.shape)
     assert rel.max() < 1e-4, f"{model.species_names[worst[1]]} on day {days[worst[0]]:g}: {rel.max():.2e}"
 

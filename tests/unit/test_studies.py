@@ -138,12 +138,12 @@ def test_json_schema_describes_the_study_fields():
 
 def test_mice_past_the_end_point_are_not_measured_later():
     spec = parse_study({"name": "sc", "injection": {"route": "subcutaneous", "cells": 5e5}, "animals_per_arm": 2,
-                        "readout_days": [7, 30], "follow_up": 35, "arms": [{"name": "WT"}]})
+                        "readout_days": [7, 40], "follow_up": 45, "arms": [{"name": "WT"}]})
     result = run_study(plan_study(spec))
-    assert result.animals["death"].all() and (result.animals["survival_day"] < 30).all()
+    assert result.animals["death"].all() and (result.animals["survival_day"] < 40).all()
     wide = result.wide()
     assert wide.loc[wide["day"] == 7, "tumour_volume"].notna().all()
-    assert wide.loc[wide["day"] == 30, "tumour_volume"].isna().all()
+    assert wide.loc[wide["day"] == 40, "tumour_volume"].isna().all()
     assert result.summary()["measured"].tolist() == [2, 0]
     tc = result.timecourses.merge(result.animals[["animal", "survival_day"]], on="animal")
     assert tc.loc[tc["day"] > tc["survival_day"], "tumour_volume"].isna().all()  # curves end at death

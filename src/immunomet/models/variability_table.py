@@ -34,6 +34,23 @@ class VariabilityTable:
     sources: dict[str, str]   # "spread" and each log_sd name
     targets: tuple[DispersionTarget, ...] = ()
 
+    def markdown(self) -> str:
+        """The entries with their sources, then the dispersion targets (for docs/parameter_tables.md)."""
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|")
+
+        rows = ["| entry | value | source |", "|---|---|---|",
+                f"| `spread` (a varied parameter's log-SD is spread x ln(prior high / low) / 4) | {self.spread:g} | "
+                f"{cell(self.sources['spread'])} |"]
+        rows += [f"| `{name}` (its own log-SD) | {value:g} | {cell(self.sources[name])} |"
+                 for name, value in self.log_sd.items()]
+        if self.targets:
+            rows += ["", "| target | fits | statistic | published (95% range) | condition | source |",
+                     "|---|---|---|---|---|---|"]
+            rows += [f"| {t.id} | `{t.fits}` | {t.statistic} | {t.value:g} ({t.range[0]:g}-{t.range[1]:g}) | "
+                     f"{', '.join(f'{k} {v}' for k, v in t.condition.items())} | {cell(t.source)} |" for t in self.targets]
+        return "\n".join(rows) + "\n"
+
 
 def variability_filename(model: str) -> str:
     return f"{model}_variability.yaml"
