@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
 from ..errors import ImmunometError, SpecError
-from .validation_suite import discover, load_experiment, run_experiment
+from .rowstats import wilson
+from .validation_suite import discover, load_experiment, run_experiment, select_experiments
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,7 @@ class SuiteReplication:
     def pass_rate(self) -> tuple[float, float, float]:
         """Share of experiment runs that passed (every experiment and seed), Wilson 95% interval."""
         runs, passes = int(self.experiments["runs"].sum()), int(self.experiments["passes"].sum())
-        if not runs:
-            return float("nan"), float("nan"), float("nan")
-        ci = stats.binomtest(passes, runs).proportion_ci(method="wilson")
-        return passes / runs, float(ci.low), float(ci.high)
+        return _share(passes, runs)
 
     def __str__(self) -> str:
         shown = self.experiments.copy()
@@ -68,9 +64,7 @@ def replicate_suite(root: str | Path = "validation", seeds=range(1, 101), *, nam
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
         raise SpecError("seeds: give at least one seed")
-    folders = discover(root)
-    if names:
-        folders = [f for f in folders if f.name in set(names)]
+    folders = select_experiments(discover(root), names, root)
     rows, check_rows, passing = [], [], np.zeros(len(seeds), dtype=int)
     bar = tqdm(total=len(folders) * len(seeds), disable=not progress, desc="validation runs", unit="run")
     for folder in folders:
@@ -109,13 +103,14 @@ def _rerun(folder: Path, seeds: tuple[int, ...], workers: int, bar) -> tuple[lis
 def _experiment_row(name: str, verdicts: list[str], checks: dict[str, list[bool]]) -> dict:
     runs = sum(v != "NOT RUN" for v in verdicts)
     passes = sum(v == "PASS" for v in verdicts)
-    if runs:
-        ci = stats.binomtest(passes, runs).proportion_ci(method="wilson")
-        probability, low, high = passes / runs, float(ci.low), float(ci.high)
-    else:
-        probability = low = high = float("nan")
+    probability, low, high = _share(passes, runs)
     shares = {c: float(np.mean(v)) for c, v in checks.items() if v}
     weakest = min(shares, key=shares.get) if shares else None
     return {"experiment": name, "runs": runs, "passes": passes, "not_run": len(verdicts) - runs,
             "probability": probability, "low": low, "high": high, "weakest_check": weakest,
             "weakest": shares.get(weakest, float("nan")) if weakest else float("nan")}
+
+
+def _share(passes: int, runs: int) -> tuple[float, float, float]:
+    """passes / runs with its Wilson 95% interval (NaN without runs)."""
+    return (passes / runs if runs else float("nan"), *wilson(passes / runs if runs else 0.0, runs))

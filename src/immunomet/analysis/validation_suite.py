@@ -89,6 +89,17 @@ def discover(root: str | Path) -> list[Path]:
     return sorted(p.parent for p in root.glob(f"*/{CRITERION}"))
 
 
+def select_experiments(folders: list[Path], names: list[str] | None, root) -> list[Path]:
+    """The folders named in ``names`` (all of them without names); an unknown name is one SpecError line."""
+    if not names:
+        return folders
+    unknown = sorted(set(names) - {f.name for f in folders})
+    if unknown:
+        raise SpecError(f"validation suite {root}: no experiment {unknown[0]!r}; experiments: "
+                        f"{', '.join(f.name for f in folders)}")
+    return [f for f in folders if f.name in names]
+
+
 @dataclass
 class ExperimentResult:
     name: str
@@ -214,13 +225,7 @@ def run_suite(root: str | Path = "validation", *, names: list[str] | None = None
     with the results (e.g. which model version the verdicts belong to); ``engine`` overrides the
     studies' engine (``"scipy"`` avoids the batched engine's one-time compile)."""
     start = time.perf_counter()
-    folders = discover(root)
-    if names:
-        unknown = sorted(set(names) - {f.name for f in folders})
-        if unknown:
-            raise SpecError(f"validation suite {root}: no experiment {unknown[0]!r}; experiments: "
-                            f"{', '.join(f.name for f in folders)}")
-        folders = [f for f in folders if f.name in names]
+    folders = select_experiments(discover(root), names, root)
     experiments = []
     for folder in folders:
         try:

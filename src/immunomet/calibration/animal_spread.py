@@ -21,8 +21,7 @@ from ..models import VariabilityTable, load_variability_table
 from ..models.variability_table import DispersionTarget
 from ..studies import parse_study, plan_study, run_study
 
-UPPER = {"spread": 0.3}   # bisection brackets: a spread of 0.3 already gives count CVs above 2
-UPPER_LOG_SD = 1.5
+SPREAD_UPPER, LOG_SD_UPPER = 0.3, 1.5   # bisection brackets: a spread of 0.3 already gives count CVs above 2
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def _fit_one(model: str, target: DispersionTarget, spread: float, log_sd: dict, 
             return control_statistic(model, target, x, log_sd, settings)
         return control_statistic(model, target, spread, {**log_sd, target.fits: x}, settings)
 
-    upper = UPPER.get(target.fits, UPPER_LOG_SD)
+    upper = SPREAD_UPPER if target.fits == "spread" else LOG_SD_UPPER
     low_end, high_end = at(0.0), at(upper)
     if not low_end <= target.value <= high_end:
         status = (f"not reached: the statistic spans {low_end:.3g}-{high_end:.3g} over 0-{upper:g}")

@@ -12,13 +12,17 @@ from ..studies import load_builtin, plan_study
 STUDY = "toyoshima2019"
 
 
+def _model_data(filename: str) -> Path:
+    """A file of the models' data in this source tree (or installation)."""
+    return Path(str(resources.files("immunomet.models").joinpath("data", filename)))
+
+
 def mouse_parameter_table() -> Path:
-    """The mouse model's parameter table in this source tree (or installation)."""
-    return Path(str(resources.files("immunomet.models").joinpath("data", "mouse_parameters.yaml")))
+    return _model_data("mouse_parameters.yaml")
 
 
 def patient_parameter_table() -> Path:
-    return Path(str(resources.files("immunomet.models").joinpath("data", "patient_parameters.yaml")))
+    return _model_data("patient_parameters.yaml")
 
 
 def run_patient_calibration(out: Path, *, write_defaults: bool = False, patients: int = 1000, points: int = 9,
@@ -51,7 +55,7 @@ def run_patient_calibration(out: Path, *, write_defaults: bool = False, patients
 
 
 def mouse_variability_table() -> Path:
-    return Path(str(resources.files("immunomet.models").joinpath("data", "mouse_variability.yaml")))
+    return _model_data("mouse_variability.yaml")
 
 
 def run_animal_spread(out: Path, *, write_defaults: bool = False, table: Path | None = None, settings=None):
