@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import SpecError
 from ..provenance import software_versions, utc_now
 from .defaults import calibrated_source, fixed_source
 from .identifiability import Estimability, candidate_parameters, rank_estimability, sensitivity_matrix
@@ -26,13 +27,16 @@ class CalibrationSettings:
     identifiable in practice and is fixed at its MAP value before the final posterior (1 keeps
     every estimable parameter); the sampler's settings; ``group_animals`` > 0 puts the targets on
     the median of that many virtual animals spread as in the study (``objective.GroupSettings``)
-    instead of the typical animal."""
+    instead of the typical animal. ``parameters`` (names) skips the search and the screens and samples
+    the posterior of exactly these from the model's current values, every other parameter as it is:
+    a longer chain on the final set of an earlier calibration whose values are the defaults."""
 
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     cutoff: float = 1.0
     engine: str = "auto"
     max_share: float = 0.5
     group_animals: int = 0
+    parameters: tuple[str, ...] = ()
 
 
 SEARCH_FLOOR = 10.0  # target uncertainties per prior width below which a candidate is not searched
@@ -109,7 +113,7 @@ class CalibrationResult:
                     f"{screen.loc[name, 'interval_share']:.0%} of the prior, more than {self.settings.max_share:.0%}: "
                     "the targets hardly narrow it; set to its MAP value, docs/calibration.md")
             sources[name] = fixed_source(params[name].source, note)
-        for name in candidate_parameters(self.problem.model):
+        for name in () if self.settings.parameters else candidate_parameters(self.problem.model):
             if name not in self.searched and params[name].source.lower().startswith(("calibrated", "fixed")):
                 sources[name] = fixed_source(params[name].source, f"targets move it by less than {SEARCH_FLOOR:g} "
                                              "uncertainties over its prior; value from an earlier search on F1-F7")
@@ -134,7 +138,8 @@ class CalibrationResult:
         model = self.problem.model
         meta = {"model": model.name, "model_hash": model.hash, "finished": utc_now(), **software_versions(),
                 "settings": {"cutoff": self.settings.cutoff, "engine": self.settings.engine,
-                             "group_animals": self.settings.group_animals}, "estimated": list(self.problem.names),
+                             "group_animals": self.settings.group_animals,
+                             "parameters": list(self.settings.parameters)}, "estimated": list(self.problem.names),
                 "cutoff": self.estimability.cutoff, "targets": [t.id for t in self.problem.targets],
                 "searched": list(self.searched), "search_floor": SEARCH_FLOOR,
                 "max_share": self.settings.max_share, "widely_spread": self.widely_spread(),
@@ -175,6 +180,8 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
     def problem_of(names, model=None) -> CalibrationProblem:
         return calibration_problem(plan, names, settings.engine, model, settings.group_animals)
 
+    if settings.parameters:
+        return _sample_named(plan, settings, problem_of(_known_candidates(plan.model, settings.parameters)), progress)
     full = problem_of(None)
     norms = np.linalg.norm(sensitivity_matrix(full).to_numpy(), axis=0)
     search = problem_of([n for n, v in zip(full.names, norms) if v >= SEARCH_FLOOR])
@@ -199,3 +206,21 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
         problem = problem_of(narrow, at_map)
         posterior = sample(problem)
     return CalibrationResult(problem, estimability, posterior, settings, search.names, plan.model, screen)
+
+
+def _known_candidates(model, names) -> list[str]:
+    candidates = candidate_parameters(model)
+    unknown = [n for n in names if n not in candidates]
+    if unknown:
+        raise SpecError(f"parameters: {', '.join(unknown)} cannot be calibrated; choose from {', '.join(candidates)}")
+    return list(dict.fromkeys(names))
+
+
+def _sample_named(plan, settings: CalibrationSettings, problem: CalibrationProblem, progress: bool
+                  ) -> CalibrationResult:
+    """``calibrate_model`` with ``settings.parameters``: the posterior of those, from the current values;
+    their ranking is reported, and each is sampled whatever its remainder (the caller chose them)."""
+    ranking = rank_estimability(sensitivity_matrix(problem), settings.cutoff)
+    ranking.table["estimable"] = True
+    posterior = sample_posterior(problem, settings.sampler, start=problem.defaults(), progress=progress)
+    return CalibrationResult(problem, ranking, posterior, settings, problem.names, plan.model)

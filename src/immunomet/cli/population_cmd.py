@@ -38,6 +38,10 @@ def register(sub) -> None:
                    help="targets on the median of N virtual animals spread as in the study, instead of the typical "
                         "animal (default 0: typical animal; costs about N times as much)")
     p.add_argument("--engine", choices=["scipy", "batch", "auto"], default="auto")
+    p.add_argument("--parameters", type=_names, default=(), metavar="NAME,NAME",
+                   help="sample the posterior of exactly these parameters from their current values, skipping the "
+                        "search and the screens (e.g. a longer chain on the final set of the calibration behind the "
+                        "defaults)")
     p.add_argument("--write-defaults", action="store_true",
                    help="write the posterior medians (and the fixed parameters' reasons) into the mouse parameter "
                         "table of this source tree")
@@ -72,6 +76,13 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/predict-TIME)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=predict)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("give parameter names separated by commas, e.g. k_innate,k_window")
+    return names
 
 
 def calibrate(args: argparse.Namespace) -> int:
@@ -139,7 +150,8 @@ def _calibration_settings(args: argparse.Namespace):
     sampler = SamplerSettings(walkers=args.walkers, steps=args.steps, burn_in=args.burn_in, seed=args.seed,
                               map_iterations=args.map_iterations)
     return CalibrationSettings(sampler=sampler, cutoff=args.cutoff, engine=args.engine,
-                               max_share=args.max_share, group_animals=args.group_animals)
+                               max_share=args.max_share, group_animals=args.group_animals,
+                               parameters=args.parameters)
 
 
 def predict(args: argparse.Namespace) -> int:
