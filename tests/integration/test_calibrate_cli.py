@@ -123,3 +123,26 @@ def test_animal_spread_writes_the_fitted_variability_into_a_table_copy(tmp_path)
     assert mouse_variability_table().read_text() != table.read_text() or "200 control animals" in table.read_text()
     proc = _cli("calibrate", "--animal-spread", "--patients", cwd=tmp_path)
     assert proc.returncode == 2 and "choose one" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_named_parameters_are_sampled_alone_from_their_current_values(tmp_path):
+    table = tmp_path / "mouse_parameters.yaml"
+    table.write_text(mouse_parameter_table().read_text())
+    proc = _cli("calibrate", "--parameters", "k_innate,k_window", "--steps", "3", "--burn-in", "1", "--out", "cal",
+                "--write-defaults", "--defaults-table", str(table), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = pd.read_csv(tmp_path / "cal" / "summary.csv")
+    assert summary["parameter"].tolist() == ["k_innate", "k_window"]
+    before = yaml.safe_load(mouse_parameter_table().read_text())
+    assert (summary["map"] == [before["k_innate"]["value"], before["k_window"]["value"]]).all()  # started there
+    written = yaml.safe_load(table.read_text())
+    changed = sorted(n for n in before if written[n] != before[n])
+    assert changed == ["k_innate", "k_window"]  # no other parameter, and no other source, is touched
+    assert json.loads((tmp_path / "cal" / "calibration.json").read_text())["settings"]["parameters"] == [
+        "k_innate", "k_window"]
+
+
+def test_a_parameter_that_cannot_be_calibrated_is_refused_in_one_line(tmp_path):
+    proc = _cli("calibrate", "--parameters", "k_innate,r_tumour_typo", "--out", "cal", "--quiet", cwd=tmp_path)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "parameters: r_tumour_typo cannot be calibrated" in proc.stderr.strip().splitlines()[-1]

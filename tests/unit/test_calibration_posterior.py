@@ -245,3 +245,22 @@ def test_group_animals_reach_the_problem_and_the_provenance(plan):
     problem = calibration_problem(plan, ["k_innate"], group_animals=settings.group_animals)
     assert problem.group.animals == 6 and problem.group.variability == plan.variability
     assert calibration_problem(plan, ["k_innate"]).group is None
+
+
+class _Bowl:
+    """A log-posterior with its maximum at 0.5 in every coordinate of the unit box."""
+
+    bounds = (np.zeros(2), np.ones(2))
+
+    @staticmethod
+    def log_posterior(x):
+        return -np.sum((np.atleast_2d(x) - 0.5) ** 2, axis=1) * 1e4
+
+
+def test_find_map_keeps_the_start_when_nothing_it_tries_is_better():
+    from immunomet.calibration.posterior import find_map
+
+    start = np.array([0.5, 0.5])  # already the maximum: a short search can only do worse
+    assert find_map(_Bowl(), start, iterations=2, seed=3) == pytest.approx(start)
+    moved = find_map(_Bowl(), np.array([0.9, 0.1]), iterations=60, seed=3)
+    assert moved == pytest.approx([0.5, 0.5], abs=0.01)  # and it does climb from elsewhere

@@ -227,6 +227,16 @@ def test_over_parameter_sets_gives_the_distribution(plan):
     assert summary.iloc[0]["sets"] == 2 and summary.iloc[0]["p5"] <= summary.iloc[0]["median"] <= summary.iloc[0]["p95"]
 
 
+def test_over_parameter_sets_at_other_group_sizes(plan):
+    arms = tuple(a for a in plan.arms if a.name in ("WT isotype", "Il6-/- isotype"))
+    small = replace(plan, arms=arms).with_animals(4)
+    table = replication_over_sets(small, [{}], findings=(NODULES_F1,), sizes=(None, 30), pool=60, reps=100)
+    assert list(table["n"]) == ["design", 30]
+    summary = population_summary(table).set_index("n")
+    assert summary.loc[30, "median"] > summary.loc["design", "median"]  # 30 mice per arm find F1 more often than 4
+    assert summary.loc[30, "share_reaching_target"] in (0.0, 1.0)  # one set: it reaches 0.8 or not
+
+
 def test_rows_with_an_unmeasured_animal_are_decided_on_the_measured_ones():
     x = np.array([[1.0, 2.0, 3.0, 4.0, np.nan], [1.0, 2.0, 3.0, 4.0, 5.0]])
     y = np.array([[5.0, 6.0, 7.0, 8.0, 9.0], [5.0, 6.0, 7.0, 8.0, 9.0]])

@@ -338,23 +338,24 @@ def replication_probability(plan, *, findings=FINDINGS, sizes=(), pool: int = 10
 
 
 # ---- over a plausible population -----------------------------------------------------------------
-def replication_over_sets(plan, sets: list[dict], *, findings=FINDINGS, pool: int = 200, reps: int = 200,
-                          seed: int = 0, workers: int = 1) -> pd.DataFrame:
-    """Replication probability at the design for each parameter set of ``sets`` (dicts of
-    values, e.g. ``PlausiblePopulation.sets(k)``): one row per (set, finding), as ``replicate``."""
+def replication_over_sets(plan, sets: list[dict], *, findings=FINDINGS, sizes=(None,), pool: int = 200,
+                          reps: int = 200, seed: int = 0, workers: int = 1) -> pd.DataFrame:
+    """Replication probability at each group size of ``sizes`` (as ``replicate``: None is the
+    design) for each parameter set of ``sets`` (dicts of values, e.g. posterior draws): one row per
+    (set, n, finding), as ``replicate``."""
     out = []
     for i, values in enumerate(sets):
         model = plan.model.with_parameters(values)
         pools = simulate_pools(replace(plan, model=model), findings, pool=pool, workers=workers)
-        table, _ = replicate(pools, (None,), reps=reps, seed=seed)
+        table, _ = replicate(pools, sizes, reps=reps, seed=seed)
         out.append(table.assign(set=i))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
 def population_summary(table: pd.DataFrame, target: float = TARGET) -> pd.DataFrame:
-    """Per finding, over the sets: median replication probability, 5th-95th percentile, and the
-    share of sets in which a design-sized replicate reaches ``target``."""
-    grouped = table.groupby("finding", sort=False)["probability"]
+    """Per group size and finding, over the sets: median replication probability, 5th-95th
+    percentile, and the share of sets in which a replicate of that size reaches ``target``."""
+    grouped = table.groupby(["n", "finding"], sort=False)["probability"]
     return pd.DataFrame({"sets": grouped.size(), "median": grouped.median(), "p5": grouped.quantile(0.05),
                          "p95": grouped.quantile(0.95),
                          "share_reaching_target": grouped.apply(lambda p: float((p >= target).mean()))}).reset_index()

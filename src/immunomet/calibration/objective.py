@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..cohorts.variability import Variability
+from ..cohorts.variability import Variability, spread_values
 from ..errors import SpecError
 from ..readouts.lab import expected_cohort
 from ..readouts.survival import HumaneEndpoint, crossing_days
@@ -50,11 +50,11 @@ class GroupSettings:
         compiled = model.compile()
         columns = [compiled.parameter_index[n] for n in sigmas]
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed)))
-        factors = np.exp(rng.standard_normal((self.animals, len(columns))) * np.array(list(sigmas.values())))
+        z = np.tile(rng.standard_normal((self.animals, len(columns))), (len(matrix), 1))
         rows = np.repeat(matrix, self.animals, axis=0)
-        rows[:, columns] *= np.tile(factors, (len(matrix), 1))
         priors = np.array([model.parameters[n].prior for n in sigmas], dtype=float).reshape(-1, 2)
-        rows[:, columns] = np.clip(rows[:, columns], priors[:, 0], priors[:, 1])
+        rows[:, columns] = spread_values(rows[:, columns], z, np.array(list(sigmas.values())), priors[:, 0],
+                                         priors[:, 1])
         return rows
 
     def reduce(self, values: np.ndarray) -> np.ndarray:

@@ -45,14 +45,16 @@ class SamplerSettings:
 def find_map(problem, start: np.ndarray, iterations: int, seed: int, progress=None) -> np.ndarray:
     """The maximum a posteriori point (sampling scale) by CMA-ES (Hansen 2016, arXiv:1604.00772)
     from ``start``, on the prior box scaled to [0, 1]; each generation is one batched evaluation.
-    Returns the best point seen."""
+    Returns the best point seen, the start included."""
     import cma
 
     low, high = problem.bounds
     width = high - low
     es = cma.CMAEvolutionStrategy(list((np.asarray(start) - low) / width), 0.15,
                                   {"bounds": [0, 1], "popsize": MAP_POPULATION, "seed": seed + 1, "verbose": -9})
-    best_cost, best = np.inf, np.asarray(start, dtype=float)
+    best = np.asarray(start, dtype=float)
+    start_lp = float(problem.log_posterior(best[None])[0])
+    best_cost = -start_lp if np.isfinite(start_lp) else np.inf
     for _ in range(iterations):
         u = np.array(es.ask())
         lp = problem.log_posterior(low + u * width)

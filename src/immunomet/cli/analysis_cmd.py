@@ -30,7 +30,7 @@ def register(sub) -> None:
                         "passes (the folders' result.md keep the single run)")
     p.add_argument("--population", type=Path, default=None, metavar="CALIBRATION",
                    help="also give each finding's replication over posterior draws of a calibration folder "
-                        "('immunomet calibrate'); --sets of them")
+                        "('immunomet calibrate'); --sets of them, at the design and at each --n")
     p.add_argument("--sets", type=positive_int, default=20, help="posterior draws for --population (default 20)")
     p.add_argument("--csv", type=Path, default=None, help="also write the criteria table as CSV")
     p.add_argument("--no-replication", action="store_true",
@@ -122,9 +122,10 @@ def _over_population(plan, args) -> str:
     from ..workflows.analysis import replication_over_posterior
 
     sets = PosteriorSample.load(args.population).sets(args.sets, seed=0)
-    summary = replication_over_posterior(plan, sets, progress=not args.quiet)
+    summary = replication_over_posterior(plan, sets, sizes=tuple(args.n), progress=not args.quiet)
+    sizes = "".join(f", n = {n}" for n in args.n)
     with pd.option_context("display.width", 200, "display.float_format", "{:.2f}".format):
-        return (f"\nreplication over {len(sets)} posterior draws of {args.population} (design n per arm):\n"
+        return (f"\nreplication over {len(sets)} posterior draws of {args.population} (the design{sizes} per arm):\n"
                 + summary.to_string(index=False))
 
 

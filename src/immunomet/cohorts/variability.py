@@ -84,7 +84,13 @@ class Variability:
             return (), np.zeros((len(rngs), 0))
         z = np.array([rng.standard_normal(len(names)) for rng in rngs]).reshape(len(rngs), len(names))
         base = np.array([params[n].value for n in names])
-        sigma = np.array([sigmas[n] for n in names])
         low, high = np.array([params[n].prior for n in names]).T
-        values = np.where(base > 0, base * np.exp(sigma * z), base)
-        return names, np.clip(values, low, high)
+        return names, spread_values(base, z, np.array([sigmas[n] for n in names]), low, high)
+
+
+def spread_values(base: np.ndarray, z: np.ndarray, sigma: np.ndarray, low: np.ndarray, high: np.ndarray
+                  ) -> np.ndarray:
+    """Animals' values: each positive ``base`` value times exp(``sigma`` * ``z``) (standard normal
+    deviates, one per animal and parameter), clipped to the prior [``low``, ``high``]; a value of 0
+    stays 0."""
+    return np.clip(np.where(base > 0, base * np.exp(sigma * z), base), low, high)

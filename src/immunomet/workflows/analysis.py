@@ -110,13 +110,15 @@ def replication_of_run(path: str | Path, *, sizes=(), pool: int | None = None, r
     return rep
 
 
-def replication_over_posterior(plan, sets: list[dict], *, pool: int = 200, reps: int = 200, workers: int | None = None,
-                               progress: bool = False) -> pd.DataFrame:
+def replication_over_posterior(plan, sets: list[dict], *, sizes=(), pool: int = 200, reps: int = 200,
+                               workers: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Per finding, over posterior draws ``sets`` (dicts of parameter values): the median replication
-    probability at the design, its 5-95% range over the draws and the share of draws reaching 0.8."""
+    probability at the design and at each n of ``sizes`` (every arm n animals; each set's pool holds
+    at least twice the largest n), its 5-95% range over the draws and the share of draws reaching 0.8."""
     from ..analysis.replication import population_summary, replication_over_sets
     from ..jobs import default_workers
 
     del progress  # one pool per set; the per-set work is short
-    table = replication_over_sets(plan, sets, pool=pool, reps=reps, workers=workers or default_workers())
+    table = replication_over_sets(plan, sets, sizes=(None, *sizes), pool=max(pool, 2 * max(sizes, default=0)), reps=reps,
+                                  workers=workers or default_workers())
     return population_summary(table)
