@@ -163,7 +163,7 @@ def calibration_problem(plan, names=None, engine: str = "auto", model=None, grou
 
 def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(), *,
                     progress: bool = False) -> CalibrationResult:
-    """Three stages (docs/calibration.md):
+    """Four stages (docs/calibration.md); with ``settings.parameters`` only the posterior of those:
 
     1. search: the candidates whose sensitivity at the current values reaches ``SEARCH_FLOOR``
        target uncertainties per prior width; their joint MAP by CMA-ES from the current values;
