@@ -60,9 +60,12 @@ def test_write_defaults_puts_the_medians_into_the_table(calibration):
     for name, value in meta["median"].items():
         assert written[name]["value"] == pytest.approx(value, rel=1e-3)
         assert written[name]["source"].startswith(CALIBRATED)
-    for name in set(meta["searched"]) - set(meta["median"]):  # fixed at the MAP, saying why
-        assert written[name]["value"] == pytest.approx(meta["map"][name], rel=1e-3)
+    before = yaml.safe_load(mouse_parameter_table().read_text())
+    for name in set(meta["searched"]) - set(meta["median"]):  # fixed at the MAP or at its source, saying why
+        expected = before[name]["value"] if name in meta["restored"] else meta["map"][name]
+        assert written[name]["value"] == pytest.approx(expected, rel=1e-3)
         assert written[name]["source"].startswith("fixed: not identifiable")
+        assert ("keeps its value before the search" in written[name]["source"]) == (name in meta["restored"])
     untouched = yaml.safe_load(mouse_parameter_table().read_text())
     assert all(written[n] == untouched[n] for n in untouched if n not in meta["searched"] and
                not written[n]["source"].startswith("fixed"))

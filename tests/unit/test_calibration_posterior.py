@@ -264,3 +264,42 @@ def test_find_map_keeps_the_start_when_nothing_it_tries_is_better():
     assert find_map(_Bowl(), start, iterations=2, seed=3) == pytest.approx(start)
     moved = find_map(_Bowl(), np.array([0.9, 0.1]), iterations=60, seed=3)
     assert moved == pytest.approx([0.5, 0.5], abs=0.01)  # and it does climb from elsewhere
+
+
+class _Values(dict):
+    def with_parameters(self, values):
+        return _Values({**self, **values})
+
+    @property
+    def parameters(self):
+        from types import SimpleNamespace
+
+        return {k: SimpleNamespace(value=v) for k, v in self.items()}
+
+
+@dataclass(frozen=True)
+class _TwoWays:
+    """The targets need a / b small (production a, removal b of a local signal): either does it."""
+
+    model: _Values
+
+    def defaults(self):
+        return np.zeros(1)
+
+    def log_posterior(self, x):
+        return np.array([-100.0 * self.model["a"] / self.model["b"]])
+
+
+def test_uninformed_parameters_go_back_to_their_sources_unless_together_they_matter():
+    from types import SimpleNamespace
+
+    from immunomet.calibration.run import restore_uninformed
+
+    at_map = _TwoWays(_Values(a=0.001, b=1000.0, c=7.0))  # the search left a low and b high; c is flat
+    previous = {"a": SimpleNamespace(value=0.1), "b": SimpleNamespace(value=10.0), "c": SimpleNamespace(value=3.0)}
+    model, restored = restore_uninformed(at_map, previous, ["a", "b", "c"])
+    assert list(restored) == ["c", "b"]  # least informative first; a then cannot go back too (-1 < -0.5)
+    assert restored == {"c": 7.0, "b": 1000.0}  # with the values the search had left
+    assert dict(model) == {"a": 0.001, "b": 10.0, "c": 3.0}
+    _, none = restore_uninformed(at_map, previous, ["a", "b"], tolerance=0.001)
+    assert none == {}  # b alone costs 0.0099, more than this tolerance

@@ -40,6 +40,9 @@ class CalibrationSettings:
 
 
 SEARCH_FLOOR = 10.0  # target uncertainties per prior width below which a candidate is not searched
+# a parameter the targets cannot inform goes back to its sourced value while the log-posterior stays
+# within this of the MAP's (0.5: the 68% profile-likelihood cut-off, a likelihood ratio of 1.65)
+RESTORE_TOLERANCE = 0.5
 
 
 @dataclass
@@ -55,6 +58,7 @@ class CalibrationResult:
     searched: tuple[str, ...] = ()
     previous: object = None
     screen: pd.DataFrame | None = None  # the first posterior's summary (when max_share fixed some)
+    restored: dict = field(default_factory=dict)  # not estimable, back at their value before the search: MAP value
 
     def widely_spread(self) -> list[str]:
         """Estimable parameters fixed at the MAP because the first posterior left them too wide."""
@@ -103,8 +107,7 @@ class CalibrationResult:
         at_map = self.problem.model.parameters
         for name in self.estimability.fixed:
             values[name] = at_map[name].value
-            note = (f"estimability remainder {table.loc[name, 'remainder']:.2g} < {self.estimability.cutoff:g} at the "
-                    "MAP; set to its MAP value, docs/calibration.md")
+            note = uninformed_note(table.loc[name, "remainder"], self.estimability.cutoff, name in self.restored)
             sources[name] = fixed_source(params[name].source, note)
         screen = self.screen.set_index("parameter") if self.screen is not None else None
         for name in self.widely_spread():
@@ -125,8 +128,11 @@ class CalibrationResult:
             screen = (f"first posterior: {len(spread)} of {len(self.screen)} estimable parameters kept a 90% interval "
                       f"wider than {self.settings.max_share:.0%} of the prior and stay at the MAP: {', '.join(spread)}"
                       if spread else "")
+            restored = (f"not estimable, back at their values before the search: {', '.join(self.restored)}"
+                        if self.restored else "")
             return "\n\n".join([str(self.estimability.table.head(len(self.estimability.estimable) + 5).to_string(
-                index=False, float_format=lambda v: f"{v:.3g}")), *([screen] if screen else []), str(self.posterior),
+                index=False, float_format=lambda v: f"{v:.3g}")), *([restored] if restored else []),
+                *([screen] if screen else []), str(self.posterior),
                 self.targets_table().drop(columns="what").to_string(index=False, float_format=lambda v: f"{v:.3g}")])
 
     def save(self, folder: str | Path) -> Path:
@@ -143,7 +149,8 @@ class CalibrationResult:
                 "cutoff": self.estimability.cutoff, "targets": [t.id for t in self.problem.targets],
                 "searched": list(self.searched), "search_floor": SEARCH_FLOOR,
                 "max_share": self.settings.max_share, "widely_spread": self.widely_spread(),
-                "map": {n: self.problem.model.parameters[n].value for n in self.searched},
+                "restored": sorted(self.restored),
+                "map": {n: self.restored.get(n, self.problem.model.parameters[n].value) for n in self.searched},
                 "median": self.median()}
         (folder / "calibration.json").write_text(json.dumps(meta, indent=1, default=str))
         return folder
@@ -168,7 +175,8 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
     1. search: the candidates whose sensitivity at the current values reaches ``SEARCH_FLOOR``
        target uncertainties per prior width; their joint MAP by CMA-ES from the current values;
     2. estimability at that MAP (orthogonalised sensitivities, ``cutoff``): parameters below it
-       stay fixed at the MAP (the mode; the targets do not move them);
+       are fixed, each back at its value before the search while the log-posterior stays within
+       ``RESTORE_TOLERANCE`` of the MAP's (``restore_uninformed``), else at the MAP;
     3. the posterior of the estimable ones by emcee, from the MAP;
     4. contraction: estimable parameters whose 90% interval still covers more than ``max_share`` of
        the prior width are fixed at the MAP, and the rest sampled again (the final posterior).
@@ -191,6 +199,7 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
     estimability = rank_estimability(
         sensitivity_matrix(problem_of(search.names, at_map)), settings.cutoff)
     previous = plan.model.parameters
+    at_map, restored = restore_uninformed(problem_of(search.names, at_map), previous, estimability.fixed)
 
     def sample(problem):
         posterior = sample_posterior(problem, settings.sampler, start=problem.defaults(), progress=progress)
@@ -205,7 +214,35 @@ def calibrate_model(plan, settings: CalibrationSettings = CalibrationSettings(),
         screen = posterior.summary()
         problem = problem_of(narrow, at_map)
         posterior = sample(problem)
-    return CalibrationResult(problem, estimability, posterior, settings, search.names, plan.model, screen)
+    return CalibrationResult(problem, estimability, posterior, settings, search.names, plan.model, screen, restored)
+
+
+def uninformed_note(remainder: float, cutoff: float, restored: bool) -> str:
+    """The source note of a parameter that is not estimable at the MAP."""
+    kept = (f"keeps its value before the search (log-posterior within {RESTORE_TOLERANCE:g} of the MAP's)"
+            if restored else "set to its MAP value")
+    return f"estimability remainder {remainder:.2g} < {cutoff:g} at the MAP; {kept}, docs/calibration.md"
+
+
+def restore_uninformed(problem: CalibrationProblem, previous, names, tolerance: float = RESTORE_TOLERANCE):
+    """(model, {restored name: its MAP value}): ``problem.model`` (the search's MAP) with each of ``names`` (the
+    ranking's order; the least informative is tried first) back at its value in ``previous`` (the
+    parameters before the search, i.e. what its source gives) as long as the log-posterior stays
+    within ``tolerance`` of the MAP's. The targets cannot inform these parameters one by one, so the
+    MAP's value of each is where the search happened to leave it; together they may still matter
+    (e.g. two ways of making tumour-made IL-6 negligible), and the tolerance keeps that."""
+    def log_posterior(model) -> float:
+        moved = replace(problem, model=model)
+        return float(moved.log_posterior(moved.defaults()[None])[0])
+
+    model, restored = problem.model, {}
+    floor = log_posterior(model) - tolerance
+    for name in reversed(list(names)):
+        candidate = model.with_parameters({name: previous[name].value})
+        if log_posterior(candidate) >= floor:
+            restored[name] = float(model.parameters[name].value)
+            model = candidate
+    return model, restored
 
 
 def _known_candidates(model, names) -> list[str]:
