@@ -1,15 +1,15 @@
 """Probe, not the model: which mouse parameters set the patients' DFS hazard ratio by tumour IL-6?
 
 The mouse recalibration of 2026-11-30 moved several parameters that the patient model inherits
-(docs/patients.md, "Why the tumour-IL-6 hazard ratio fell"). This runs the built-in untreated
-cohort ``dfs_by_il6`` (500 patients, seed 2019) at the current defaults, then with each of those
-parameters back at its value before that recalibration (patient-scaled where the patient table
-scales it), then with all of them back, and prints the Cox hazard ratio of relapse, tumour IL-6
-high vs low, and the 3-year DFS. It also prints, for the mouse calibration, the change in
-log-posterior when the four parameters fixed as not estimable go back together, to show whether
-the mouse targets inform them jointly. It changes no default.
+(docs/calibration.md, "Why the tumour-IL-6 ratio moved"). This runs the built-in untreated cohort
+``dfs_by_il6`` (500 patients, seed 2019) at the current defaults, then with each of those
+parameters at its value before that recalibration (patient-scaled where the patient table scales
+it), then with all of them there, and prints the Cox hazard ratio of relapse, tumour IL-6 high vs
+low. It also prints, for the mouse calibration, the change in log-posterior when each parameter
+that the calibration found not estimable goes back to its earlier value, alone and all four
+together, to show whether the mouse targets inform them jointly. It changes no default.
 
-    python scripts/probe_tumour_il6_hr.py [--patients 500] [--seed 2019]     # about 30 s on 2 cores
+    python scripts/probe_tumour_il6_hr.py [--patients 500] [--seed 2019]     # about 7 s on 2 cores
 """
 from __future__ import annotations
 
