@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..calibration import CalibrationSettings, calibrate_model
 from ..calibration.defaults import rewrite_parameters
+from ..models.variability_table import variability_filename
 from ..studies import load_builtin, plan_study
 
 STUDY = "toyoshima2019"
@@ -55,7 +56,7 @@ def run_patient_calibration(out: Path, *, write_defaults: bool = False, patients
 
 
 def mouse_variability_table() -> Path:
-    return _model_data("mouse_variability.yaml")
+    return _model_data(variability_filename("mouse"))
 
 
 def run_animal_spread(out: Path, *, write_defaults: bool = False, table: Path | None = None, settings=None):
